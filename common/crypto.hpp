@@ -1,0 +1,40 @@
+// Cryptographic primitives, all from OpenSSL: randomness (RAND_bytes), SHA-256 digests,
+// constant-time comparison and UUID v4. Nothing here keeps state.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace tka::crypto {
+
+// `n` bytes from OpenSSL's CSPRNG. Throws std::runtime_error if the RNG fails.
+std::string random_bytes(std::size_t n);
+
+// `n` characters drawn uniformly (rejection sampling) from `alphabet`.
+std::string random_string(std::size_t n, std::string_view alphabet);
+
+// Raw 32-byte SHA-256 digest and its lowercase hex form.
+std::array<std::uint8_t, 32> sha256(std::string_view data);
+std::string sha256_hex(std::string_view data);
+
+// Lowercase hex of HMAC-SHA-256(key, data).
+std::string hmac_sha256_hex(std::string_view key, std::string_view data);
+
+// True when a and b are equal; time depends only on the lengths, not the contents.
+bool constant_time_equal(std::string_view a, std::string_view b);
+
+// A random RFC 4122 version-4 UUID in lowercase canonical form (36 chars).
+std::string uuid_v4();
+
+// Base64url without padding (RFC 4648 §5).
+std::string base64url(std::string_view bytes);
+
+// Lowercase hex of arbitrary bytes.
+std::string hex(std::string_view bytes);
+
+// Lowercase hex SHA-1, used only to name Lua scripts for EVALSHA.
+std::string sha1_hex(std::string_view data);
+
+}  // namespace tka::crypto

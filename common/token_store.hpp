@@ -1,0 +1,92 @@
+// Tokens in Redis: minting, refreshing, revoking, listing, and the broker-side lookup.
+// Every state change runs as one Lua script (common/lua_scripts.hpp) that also appends the
+// matching event to the event stream, so the change and its announcement commit together.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/org_store.hpp"
+#include "common/redis.hpp"
+#include "common/time_format.hpp"
+
+namespace tka {
+
+// Expired token records stay readable this long after expires_at, then Redis drops them.
+inline constexpr std::int64_t kExpiredRetentionSeconds = 3600;
+
+struct IssuedToken {
+    std::string token_id;
+    std::string password;  // tkn_..., returned once, stored only as a digest
+    std::string org_id;
+    std::string user_id;
+    std::string email;
+    std::int64_t ttl = 0;
+    UnixSeconds expires_at = 0;
+    std::string username() const;  // user_id@org_id
+};
+
+struct TokenRecord {
+    std::string token_id;
+    std::string org_id;
+    std::string user_id;
+    std::string email;
+    std::string status;  // active | expired | revoked | replaced
+    UnixSeconds created_at = 0;
+    UnixSeconds expires_at = 0;
+    UnixSeconds refreshed_at = 0;  // 0 when never refreshed
+    std::int64_t ttl = 0;
+};
+
+// Outcome of checking MQTT credentials (plugin). Not an exception: "no" is a normal answer.
+struct AuthLookup {
+    enum class Result { ok, unknown, expired, revoked, token_auth_off, user_mismatch };
+    Result result = Result::unknown;
+    std::string token_id;
+    std::string user_id;
+    UnixSeconds expires_at = 0;
+};
+
+class TokenStore {
+public:
+    explicit TokenStore(RedisConnection& redis) : redis_(redis) {}
+
+    // Mints a token for `email` in an already authenticated organization. With
+    // replace_existing, every earlier live token of that e-mail is retired in the same
+    // atomic step. Throws Denied(bad_request) for a bad e-mail, Denied(token_auth_off).
+    IssuedToken create(const Organization& org, const std::string& email, bool replace_existing,
+                       UnixSeconds now);
+
+    // Rotates the password and restarts the TTL (the org's current TTL). Exactly one of
+    // several concurrent refreshes with the same password succeeds. Throws
+    // Denied(unknown_token | wrong_password | token_expired | token_revoked |
+    // token_replaced | token_auth_off).
+    IssuedToken refresh(const std::string& token_id, const std::string& current_password,
+                        UnixSeconds now);
+
+    // Revokes one token / every live token of an e-mail. Returns the ids revoked (already
+    // dead tokens are not listed). Throws Denied(unknown_token) when the id is not in `org_id`.
+    std::vector<std::string> revoke(const std::string& org_id, const std::string& token_id,
+                                    UnixSeconds now);
+    std::vector<std::string> revoke_email(const Organization& org, const std::string& email,
+                                          UnixSeconds now);
+
+    // Records still in Redis (live and up to 1 h expired), newest expiry last.
+    std::vector<TokenRecord> list(const std::string& org_id, UnixSeconds now);
+    std::vector<TokenRecord> list_email(const Organization& org, const std::string& email,
+                                        UnixSeconds now);
+    std::optional<TokenRecord> get(const std::string& org_id, const std::string& token_id,
+                                   UnixSeconds now);
+
+    // Broker side, one round trip: is `password` a live token of `username`'s user in its
+    // org, with token auth on? `username` must already be a valid user_id@org_id.
+    AuthLookup authenticate(const std::string& org_id, const std::string& user_id,
+                            const std::string& password, UnixSeconds now);
+
+private:
+    RedisConnection& redis_;
+};
+
+}  // namespace tka
