@@ -1,0 +1,230 @@
+// CLI11 definition of tokenctl's commands (see command_line.hpp). CLI11 only splits the
+// command line into raw strings here; validate.cpp decides what is acceptable, so every
+// message has the same one-line form.
+#include "tokenctl/command_line.hpp"
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <map>
+
+#include "tokenctl/secret_input.hpp"
+#include "tokenctl/validate.hpp"
+
+namespace tka::tokenctl {
+
+namespace {
+
+// Raw strings as typed; empty when an option was not given (checked with count()).
+struct RawArgs {
+    std::string redis_url = kDefaultRedisUrl;
+    bool json = false;
+    std::string org_id;
+    std::string name;
+    std::string ttl;
+    std::string token_auth;
+    std::string key_id;
+    std::string secret;
+    std::string token_id;
+    std::string email;
+};
+
+// Options shared by several subcommands, remembered so their presence can be checked.
+struct Leaf {
+    CLI::App* app = nullptr;
+    Command command;
+    CLI::Option* ttl = nullptr;
+    CLI::Option* token_auth = nullptr;
+    CLI::Option* email = nullptr;
+};
+
+CLI::App* group(CLI::App& app, const std::string& name, const std::string& description) {
+    auto* g = app.add_subcommand(name, description);
+    g->require_subcommand(1);
+    return g;
+}
+
+void add_org_id(CLI::App* leaf, RawArgs& raw) {
+    leaf->add_option("ORG_ID", raw.org_id, "organization id (org_...)")->required();
+}
+
+void add_json(CLI::App* leaf, RawArgs& raw) {
+    leaf->add_flag("--json", raw.json, "machine-readable JSON output");
+}
+
+CLI::Option* add_ttl(CLI::App* leaf, RawArgs& raw) {
+    return leaf->add_option("--ttl", raw.ttl, "token lifetime in seconds (1..2592000)");
+}
+
+CLI::Option* add_token_auth(CLI::App* leaf, RawArgs& raw) {
+    return leaf->add_option("--token-auth", raw.token_auth, "token authentication: on|off");
+}
+
+std::vector<Leaf> define(CLI::App& app, RawArgs& raw) {
+    app.fallthrough();  // global options may follow the subcommands; inherited below
+    app.require_subcommand(1);
+    app.add_option("--redis-url", raw.redis_url,
+                   "redis://[user:password@]host:port[/db], unix:///path or "
+                   "redis+sentinel://...")
+        ->envname(kRedisUrlEnv)
+        ->capture_default_str();
+
+    std::vector<Leaf> leaves;
+    auto* org = group(app, "org", "organizations: create, change, show, list");
+    auto* key = group(app, "key", "secret keys of an organization");
+    auto* token = group(app, "token", "tokens of an organization");
+
+    {
+        Leaf l{org->add_subcommand("create", "create an organization and its first secret key"),
+               Command::org_create};
+        l.app->add_option("--name", raw.name, "display name")->required();
+        l.ttl = add_ttl(l.app, raw);
+        l.token_auth = add_token_auth(l.app, raw);
+        add_json(l.app, raw);
+        leaves.push_back(l);
+    }
+    {
+        Leaf l{org->add_subcommand("set", "change TTL and/or token authentication"),
+               Command::org_set};
+        add_org_id(l.app, raw);
+        l.ttl = add_ttl(l.app, raw);
+        l.token_auth = add_token_auth(l.app, raw);
+        add_json(l.app, raw);
+        leaves.push_back(l);
+    }
+    {
+        Leaf l{org->add_subcommand("show", "show one organization"), Command::org_show};
+        add_org_id(l.app, raw);
+        add_json(l.app, raw);
+        leaves.push_back(l);
+    }
+    {
+        Leaf l{org->add_subcommand("list", "list all organizations"), Command::org_list};
+        add_json(l.app, raw);
+        leaves.push_back(l);
+    }
+    {
+        Leaf l{key->add_subcommand("create", "create a secret key (shown only once)"),
+               Command::key_create};
+        add_org_id(l.app, raw);
+        add_json(l.app, raw);
+        leaves.push_back(l);
+    }
+    {
+        Leaf l{key->add_subcommand("import", "import a legacy cs_ key; '-' reads it from stdin"),
+               Command::key_import};
+        add_org_id(l.app, raw);
+        l.app->add_option("SECRET_KEY", raw.secret, "the cs_ key, or - to read it from stdin")
+            ->required();
+        add_json(l.app, raw);
+        leaves.push_back(l);
+    }
+    {
+        Leaf l{key->add_subcommand("list", "list secret keys (ids only)"), Command::key_list};
+        add_org_id(l.app, raw);
+        add_json(l.app, raw);
+        leaves.push_back(l);
+    }
+    {
+        Leaf l{key->add_subcommand("revoke", "revoke a secret key"), Command::key_revoke};
+        add_org_id(l.app, raw);
+        l.app->add_option("KEY_ID", raw.key_id, "key id (key_...)")->required();
+        add_json(l.app, raw);
+        leaves.push_back(l);
+    }
+    {
+        Leaf l{token->add_subcommand("list", "list tokens (never passwords)"), Command::token_list};
+        add_org_id(l.app, raw);
+        l.email = l.app->add_option("--email", raw.email, "only the tokens of this e-mail");
+        add_json(l.app, raw);
+        leaves.push_back(l);
+    }
+    {
+        Leaf l{token->add_subcommand("revoke", "revoke a token; live connections are closed"),
+               Command::token_revoke};
+        add_org_id(l.app, raw);
+        l.app->add_option("TOKEN_ID", raw.token_id, "token id (UUID)")->required();
+        add_json(l.app, raw);
+        leaves.push_back(l);
+    }
+    return leaves;
+}
+
+// CLI11 messages are mostly one line; make sure of it.
+std::string one_line(std::string s) {
+    std::replace(s.begin(), s.end(), '\n', ' ');
+    while (!s.empty() && s.back() == ' ') {
+        s.pop_back();
+    }
+    return s;
+}
+
+Request validated(const Leaf& leaf, const RawArgs& raw, std::istream& in) {
+    Request r;
+    r.command = leaf.command;
+    r.redis_url = raw.redis_url;
+    r.json = raw.json;
+    if (leaf.command != Command::org_create && leaf.command != Command::org_list) {
+        r.org_id = checked_org_id(raw.org_id);
+    }
+    if (leaf.ttl != nullptr && leaf.ttl->count() > 0) {
+        r.ttl = checked_ttl(raw.ttl);
+    }
+    if (leaf.token_auth != nullptr && leaf.token_auth->count() > 0) {
+        r.token_auth = checked_on_off("--token-auth", raw.token_auth);
+    }
+    if (leaf.email != nullptr && leaf.email->count() > 0) {
+        r.email = checked_email(raw.email);
+    }
+    switch (leaf.command) {
+        case Command::org_create:
+            r.name = checked_org_name(raw.name);
+            break;
+        case Command::org_set:
+            if (!r.ttl && !r.token_auth) {
+                throw UsageError("org set: nothing to change (give --ttl and/or --token-auth)");
+            }
+            break;
+        case Command::key_import:
+            r.legacy_key =
+                checked_legacy_key(raw.secret == "-" ? read_secret_line(in) : raw.secret);
+            break;
+        case Command::key_revoke:
+            r.key_id = checked_key_id(raw.key_id);
+            break;
+        case Command::token_revoke:
+            r.token_id = checked_token_id(raw.token_id);
+            break;
+        default:
+            break;
+    }
+    return r;
+}
+
+}  // namespace
+
+std::optional<Request> parse_command_line(const std::vector<std::string>& args, std::istream& in,
+                                          std::ostream& out) {
+    CLI::App app{
+        "tokenctl: administer organizations, secret keys and tokens of "
+        "mosquitto-token-auth",
+        "tokenctl"};
+    RawArgs raw;
+    auto leaves = define(app, raw);
+    try {
+        std::vector<std::string> reversed(args.rbegin(), args.rend());
+        app.parse(std::move(reversed));
+    } catch (const CLI::Success& e) {
+        app.exit(e, out, out);
+        return std::nullopt;
+    } catch (const CLI::Error& e) {
+        throw UsageError(one_line(e.what()) + " (see tokenctl --help)");
+    }
+    for (const auto& leaf : leaves) {
+        if (leaf.app->parsed()) {
+            return validated(leaf, raw, in);
+        }
+    }
+    throw UsageError("no command given (see tokenctl --help)");
+}
+
+}  // namespace tka::tokenctl

@@ -1,0 +1,101 @@
+// tokenctl's top level (see run.hpp): the only place that catches exceptions and decides
+// exit statuses.
+#include "tokenctl/run.hpp"
+
+#include <fmt/format.h>
+#include <algorithm>
+#include <chrono>
+
+#include "common/errors.hpp"
+#include "common/redis.hpp"
+#include "common/redis_url.hpp"
+#include "tokenctl/command_line.hpp"
+#include "tokenctl/commands.hpp"
+#include "tokenctl/exit_codes.hpp"
+
+namespace tka::tokenctl {
+
+namespace {
+
+// An operator tool waits briefly: a dead Redis should fail in about a second, not hang.
+constexpr std::chrono::milliseconds kConnectTimeout{1000};
+constexpr std::chrono::milliseconds kCommandTimeout{2000};
+
+int fail(std::ostream& err, int status, std::string message) {
+    std::replace(message.begin(), message.end(), '\n', ' ');
+    std::replace(message.begin(), message.end(), '\r', ' ');
+    err << "tokenctl: " << message << '\n';
+    return status;
+}
+
+std::string denied_message(const Denied& e, const Request& r) {
+    switch (e.reason()) {
+        case Reason::unknown_org:
+            return fmt::format("unknown organization {}", r.org_id);
+        case Reason::unknown_token:
+            return fmt::format("unknown token {} in organization {}", r.token_id, r.org_id);
+        default:
+            break;
+    }
+    std::string what = e.what();
+    return what.empty() ? std::string(reason_name(e.reason())) : what;
+}
+
+void dispatch(const Request& request, RedisConnection& redis, std::ostream& out) {
+    OrgStore orgs(redis);
+    TokenStore tokens(redis);
+    Context ctx{orgs, tokens, out, unix_now()};
+    switch (request.command) {
+        case Command::org_create:
+        case Command::org_set:
+        case Command::org_show:
+        case Command::org_list:
+            return run_org_command(request, ctx);
+        case Command::key_create:
+        case Command::key_import:
+        case Command::key_list:
+        case Command::key_revoke:
+            return run_key_command(request, ctx);
+        case Command::token_list:
+        case Command::token_revoke:
+            return run_token_command(request, ctx);
+    }
+}
+
+}  // namespace
+
+int run(const std::vector<std::string>& args, std::istream& in, std::ostream& out,
+        std::ostream& err) {
+    Request request;
+    RedisOptions options;
+    try {
+        auto parsed = parse_command_line(args, in, out);
+        if (!parsed) {
+            return kExitOk;  // --help
+        }
+        request = std::move(*parsed);
+        options.endpoint = parse_redis_url(request.redis_url);
+    } catch (const UsageError& e) {
+        return fail(err, kExitUsage, e.what());
+    } catch (const std::invalid_argument& e) {
+        return fail(err, kExitUsage, fmt::format("invalid --redis-url: {}", e.what()));
+    }
+    options.connect_timeout = kConnectTimeout;
+    options.command_timeout = kCommandTimeout;
+
+    try {
+        RedisConnection redis(options);
+        dispatch(request, redis, out);
+        out.flush();
+        return kExitOk;
+    } catch (const Denied& e) {
+        return fail(err, kExitRefused, denied_message(e, request));
+    } catch (const RedisError& e) {
+        return fail(err, kExitRedis,
+                    fmt::format("Redis at {} failed: {}", options.endpoint.redacted(), e.what()));
+    } catch (const std::exception& e) {
+        return fail(err, kExitRefused, e.what());
+    }
+}
+
+}  // namespace tka::tokenctl
