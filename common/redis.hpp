@@ -22,6 +22,7 @@
 #include <variant>
 #include <vector>
 
+#include "common/errors.hpp"
 #include "common/redis_url.hpp"
 
 struct redisContext;
@@ -40,8 +41,8 @@ struct RedisValue {
     enum class Type { nil, integer, string, status, error, array };
     Type type = Type::nil;
     long long integer = 0;
-    std::string str;                  // string, status, error
-    std::vector<RedisValue> elements; // array
+    std::string str;                   // string, status, error
+    std::vector<RedisValue> elements;  // array
 
     bool is_nil() const { return type == Type::nil; }
     bool is_error() const { return type == Type::error; }
@@ -51,7 +52,7 @@ struct RedisValue {
 };
 
 class RedisConnection {
-public:
+  public:
     explicit RedisConnection(RedisOptions options);
     ~RedisConnection();
     RedisConnection(RedisConnection&&) noexcept;
@@ -79,7 +80,7 @@ public:
 
     const RedisOptions& options() const { return options_; }
 
-private:
+  private:
     struct ContextDeleter {
         void operator()(redisContext* c) const;
     };
@@ -96,11 +97,11 @@ private:
 // A fixed-size pool of connections for multi-threaded servers (tokend): one connection per
 // worker thread, leased for the duration of one request.
 class RedisPool {
-public:
+  public:
     RedisPool(RedisOptions options, std::size_t size);
 
     class Lease {
-    public:
+      public:
         Lease(RedisPool& pool, std::unique_ptr<RedisConnection> conn)
             : pool_(&pool), conn_(std::move(conn)) {}
         Lease(Lease&&) noexcept = default;
@@ -109,7 +110,7 @@ public:
         RedisConnection& operator*() { return *conn_; }
         RedisConnection* operator->() { return conn_.get(); }
 
-    private:
+      private:
         RedisPool* pool_;
         std::unique_ptr<RedisConnection> conn_;
     };
@@ -118,7 +119,7 @@ public:
     // plus a margin; then throws RedisError("pool exhausted")).
     Lease acquire();
 
-private:
+  private:
     friend class Lease;
     void release(std::unique_ptr<RedisConnection> conn);
 

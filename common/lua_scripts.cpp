@@ -1,0 +1,173 @@
+// Sources of the Lua scripts declared in lua_scripts.hpp, and EVALSHA/EVAL dispatch.
+// Time ("now") is always an argument so tokend's clock decides, and tests can pin it.
+#include "common/lua_scripts.hpp"
+
+#include "common/crypto.hpp"
+#include "common/errors.hpp"
+
+namespace tka {
+
+LuaScript::LuaScript(std::string name, std::string source)
+    : name_(std::move(name)), source_(std::move(source)), sha1_(crypto::sha1_hex(source_)) {}
+
+RedisValue LuaScript::run(RedisConnection& redis, const std::vector<std::string>& keys,
+                          const std::vector<std::string>& args) const {
+    std::vector<std::string> argv{"EVALSHA", sha1_, std::to_string(keys.size())};
+    argv.insert(argv.end(), keys.begin(), keys.end());
+    argv.insert(argv.end(), args.begin(), args.end());
+    RedisValue reply = redis.command(argv);
+    if (reply.is_error() && reply.str.rfind("NOSCRIPT", 0) == 0) {
+        argv[0] = "EVAL";
+        argv[1] = source_;
+        reply = redis.command(argv);
+    }
+    reply.expect_ok("Lua script " + name_);
+    return reply;
+}
+
+namespace scripts {
+namespace {
+
+// Helpers shared by the scripts: moving a key's expiry only ever later.
+constexpr const char* kPrelude = R"lua(
+local function extend_expiry(key, at)
+  local cur = redis.call('EXPIRETIME', key)
+  if cur < 0 or cur < at then redis.call('EXPIREAT', key, at) end
+end
+local function event(stream, maxlen, ...)
+  redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*', ...)
+end
+)lua";
+
+std::string with_prelude(const char* body) {
+    return std::string(kPrelude) + body;
+}
+
+}  // namespace
+
+const LuaScript& create_token() {
+    static const LuaScript script("create_token", with_prelude(R"lua(
+local prefix, org_id, id, user, email, pw = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local replace, now, keep, maxlen = ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9]), ARGV[10]
+local org = redis.call('HMGET', KEYS[1], 'token_auth', 'ttl')
+if not org[2] then return {'unknown_org'} end
+if org[1] ~= '1' then return {'token_auth_off'} end
+local ttl = tonumber(org[2])
+local exp = now + ttl
+local user_key = prefix .. 'user:' .. user
+local result = {'ok', tostring(ttl), tostring(exp)}
+if replace == '1' then
+  for _, old in ipairs(redis.call('SMEMBERS', user_key)) do
+    local old_key = prefix .. 'token:' .. old
+    local rec = redis.call('HMGET', old_key, 'status', 'expires_at', 'pw')
+    if not rec[1] then
+      redis.call('SREM', user_key, old)
+    elseif rec[1] == 'active' and tonumber(rec[2]) > now then
+      redis.call('HSET', old_key, 'status', 'replaced', 'ended_at', now)
+      redis.call('DEL', prefix .. 'pw:' .. rec[3])
+      event(KEYS[2], maxlen, 'type', 'token.revoked', 'org', org_id, 'token', old,
+            'user', user, 'reason', 'replaced')
+      result[#result + 1] = old
+    end
+  end
+end
+local token_key = prefix .. 'token:' .. id
+redis.call('HSET', token_key, 'user_id', user, 'email', email, 'pw', pw, 'status', 'active',
+           'created_at', now, 'expires_at', exp, 'ttl', ttl, 'refreshed_at', 0)
+redis.call('EXPIREAT', token_key, exp + keep)
+redis.call('SET', prefix .. 'pw:' .. pw, id, 'EXAT', exp + keep)
+redis.call('SADD', user_key, id)
+extend_expiry(user_key, exp + keep)
+redis.call('ZADD', prefix .. 'tokens', exp, id)
+redis.call('ZREMRANGEBYSCORE', prefix .. 'tokens', '-inf', '(' .. (now - keep))
+redis.call('SET', ARGV[11], org_id, 'EXAT', exp + keep)
+event(KEYS[2], maxlen, 'type', 'token.created', 'org', org_id, 'token', id, 'user', user,
+      'pw', pw, 'exp', exp)
+return result
+)lua"));
+    return script;
+}
+
+const LuaScript& refresh_token() {
+    static const LuaScript script("refresh_token", with_prelude(R"lua(
+local prefix, org_id, id, old_pw, new_pw = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local now, keep, maxlen = tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8]
+local token_key = prefix .. 'token:' .. id
+local rec = redis.call('HMGET', token_key, 'status', 'pw', 'expires_at', 'user_id', 'email')
+if not rec[1] then return {'unknown_token'} end
+if rec[2] ~= old_pw then return {'wrong_password'} end
+if rec[1] == 'revoked' then return {'token_revoked'} end
+if rec[1] == 'replaced' then return {'token_replaced'} end
+if tonumber(rec[3]) <= now then return {'token_expired'} end
+local org = redis.call('HMGET', KEYS[1], 'token_auth', 'ttl')
+if not org[2] then return {'unknown_org'} end
+if org[1] ~= '1' then return {'token_auth_off'} end
+local ttl = tonumber(org[2])
+local exp = now + ttl
+redis.call('HSET', token_key, 'pw', new_pw, 'expires_at', exp, 'ttl', ttl, 'refreshed_at', now)
+redis.call('EXPIREAT', token_key, exp + keep)
+redis.call('DEL', prefix .. 'pw:' .. old_pw)
+redis.call('SET', prefix .. 'pw:' .. new_pw, id, 'EXAT', exp + keep)
+extend_expiry(prefix .. 'user:' .. rec[4], exp + keep)
+redis.call('ZADD', prefix .. 'tokens', exp, id)
+redis.call('SET', ARGV[9], org_id, 'EXAT', exp + keep)
+event(KEYS[2], maxlen, 'type', 'token.refreshed', 'org', org_id, 'token', id, 'user', rec[4],
+      'pw', new_pw, 'exp', exp)
+return {'ok', tostring(ttl), tostring(exp), rec[4], rec[5]}
+)lua"));
+    return script;
+}
+
+const LuaScript& revoke_tokens() {
+    static const LuaScript script("revoke_tokens", with_prelude(R"lua(
+local prefix, org_id, now, maxlen = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
+local result = {'ok'}
+for i = 5, #ARGV do
+  local id = ARGV[i]
+  local token_key = prefix .. 'token:' .. id
+  local rec = redis.call('HMGET', token_key, 'status', 'expires_at', 'pw', 'user_id')
+  if rec[1] == 'active' and tonumber(rec[2]) > now then
+    redis.call('HSET', token_key, 'status', 'revoked', 'ended_at', now)
+    redis.call('DEL', prefix .. 'pw:' .. rec[3])
+    event(KEYS[2], maxlen, 'type', 'token.revoked', 'org', org_id, 'token', id,
+          'user', rec[4], 'reason', 'revoked')
+    result[#result + 1] = id
+  end
+end
+return result
+)lua"));
+    return script;
+}
+
+const LuaScript& update_org() {
+    static const LuaScript script("update_org", with_prelude(R"lua(
+local org_id, ttl, auth, maxlen = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'unknown_org'} end
+if ttl ~= '' then redis.call('HSET', KEYS[1], 'ttl', ttl) end
+if auth ~= '' then redis.call('HSET', KEYS[1], 'token_auth', auth) end
+local cur = redis.call('HMGET', KEYS[1], 'token_auth', 'ttl')
+event(KEYS[2], maxlen, 'type', 'org.updated', 'org', org_id, 'token_auth', cur[1], 'ttl', cur[2])
+return {'ok', cur[1], cur[2]}
+)lua"));
+    return script;
+}
+
+const LuaScript& authenticate() {
+    static const LuaScript script("authenticate", R"lua(
+local prefix, pw, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local auth = redis.call('HGET', KEYS[1], 'token_auth')
+if not auth then return {'unknown'} end
+if auth ~= '1' then return {'token_auth_off'} end
+local id = redis.call('GET', prefix .. 'pw:' .. pw)
+if not id then return {'unknown'} end
+local rec = redis.call('HMGET', prefix .. 'token:' .. id, 'status', 'user_id', 'expires_at')
+if not rec[1] then return {'unknown'} end
+if rec[1] ~= 'active' then return {'revoked'} end
+if tonumber(rec[3]) <= now then return {'expired'} end
+return {'ok', id, rec[2], rec[3]}
+)lua");
+    return script;
+}
+
+}  // namespace scripts
+}  // namespace tka

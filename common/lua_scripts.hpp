@@ -1,0 +1,53 @@
+// The Lua scripts that make every token state change atomic in Redis, each appending its
+// lifecycle event to the event stream in the same step (so stream order = commit order).
+// Scripts receive the org hash and the event stream as KEYS and the org key prefix
+// "tka:{org_id}:" as ARGV[1]; the per-token keys they derive from that prefix share the
+// org's hash tag and therefore its Cluster slot. Every script answers with an array whose
+// first element is "ok" or the snake_case name of a tka::Reason-like outcome.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/redis.hpp"
+
+namespace tka {
+
+class LuaScript {
+  public:
+    LuaScript(std::string name, std::string source);
+
+    // EVALSHA, falling back to EVAL (which also caches the script) on NOSCRIPT.
+    // Throws RedisError on a broken connection or an error reply.
+    RedisValue run(RedisConnection& redis, const std::vector<std::string>& keys,
+                   const std::vector<std::string>& args) const;
+
+    const std::string& name() const { return name_; }
+
+  private:
+    std::string name_;
+    std::string source_;
+    std::string sha1_;
+};
+
+namespace scripts {
+// KEYS: org, events. ARGV: prefix, org_id, token_id, user_id, email, pw_digest,
+//   replace(1|0), now, retention, maxlen, token_org_key
+// -> {"ok", ttl, expires_at, retired ids...} | {"unknown_org"} | {"token_auth_off"}
+const LuaScript& create_token();
+// KEYS: org, events. ARGV: prefix, org_id, token_id, old_digest, new_digest, now,
+//   retention, maxlen, token_org_key
+// -> {"ok", ttl, expires_at, user_id, email} | {reason}
+const LuaScript& refresh_token();
+// KEYS: org, events. ARGV: prefix, org_id, now, maxlen, token ids...
+// -> {"ok", revoked ids...}
+const LuaScript& revoke_tokens();
+// KEYS: org, events. ARGV: org_id, ttl or "", token_auth "1"/"0" or "", maxlen
+// -> {"ok", token_auth, ttl} | {"unknown_org"}
+const LuaScript& update_org();
+// KEYS: org. ARGV: prefix, pw_digest, now
+// -> {"ok", token_id, user_id, expires_at} | {"unknown"|"expired"|"revoked"|"token_auth_off"}
+const LuaScript& authenticate();
+}  // namespace scripts
+
+}  // namespace tka

@@ -1,0 +1,280 @@
+// TokenStore: token lifecycle on top of the Lua scripts of lua_scripts.hpp.
+// Secrets never reach Redis: only SHA-256 digests of passwords are stored or sent.
+#include "common/token_store.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "common/crypto.hpp"
+#include "common/errors.hpp"
+#include "common/events.hpp"
+#include "common/identifiers.hpp"
+#include "common/lua_scripts.hpp"
+#include "common/redis_keys.hpp"
+
+namespace tka {
+namespace {
+
+std::int64_t to_int(const std::string& s) {
+    std::int64_t v = 0;
+    std::from_chars(s.data(), s.data() + s.size(), v);
+    return v;
+}
+
+const std::string kMaxLen = std::to_string(kEventStreamMaxLen);
+const std::string kRetention = std::to_string(kExpiredRetentionSeconds);
+
+std::string normalised_or_throw(const std::string& email) {
+    auto normalised = ids::normalise_email(email);
+    if (!normalised) {
+        throw Denied(Reason::bad_request, "user_email is not a valid e-mail address");
+    }
+    return *normalised;
+}
+
+// Maps a script's non-"ok" answer to the matching Denied.
+[[noreturn]] void deny(const std::string& outcome) {
+    static const std::map<std::string, std::pair<Reason, const char*>> table = {
+        {"unknown_org", {Reason::unknown_org, "unknown organization"}},
+        {"token_auth_off", {Reason::token_auth_off, "token auth is off for this organization"}},
+        {"unknown_token", {Reason::unknown_token, "unknown token"}},
+        {"wrong_password", {Reason::wrong_password, "wrong token id or password"}},
+        {"token_expired", {Reason::token_expired, "the token has expired"}},
+        {"token_revoked", {Reason::token_revoked, "the token has been revoked"}},
+        {"token_replaced", {Reason::token_replaced, "the token has been replaced by a newer one"}},
+    };
+    auto it = table.find(outcome);
+    if (it == table.end()) {
+        throw RedisError("unexpected script answer '" + outcome + "'");
+    }
+    throw Denied(it->second.first, it->second.second);
+}
+
+const std::string& outcome_of(const RedisValue& reply) {
+    static const std::string empty;
+    return reply.elements.empty() ? empty : reply.elements[0].str;
+}
+
+TokenRecord record_from(const std::string& org_id, const std::string& token_id,
+                        const RedisValue& hash, UnixSeconds now) {
+    std::map<std::string, std::string> m;
+    for (size_t i = 0; i + 1 < hash.elements.size(); i += 2) {
+        m[hash.elements[i].str] = hash.elements[i + 1].str;
+    }
+    TokenRecord r;
+    r.token_id = token_id;
+    r.org_id = org_id;
+    r.user_id = m["user_id"];
+    r.email = m["email"];
+    r.created_at = to_int(m["created_at"]);
+    r.expires_at = to_int(m["expires_at"]);
+    r.refreshed_at = to_int(m["refreshed_at"]);
+    r.ttl = to_int(m["ttl"]);
+    r.status = m["status"];
+    if (r.status == "active" && r.expires_at <= now) {
+        r.status = "expired";
+    }
+    return r;
+}
+
+}  // namespace
+
+std::string IssuedToken::username() const {
+    return ids::format_username(user_id, org_id);
+}
+
+IssuedToken TokenStore::create(const Organization& org, const std::string& email,
+                               bool replace_existing, UnixSeconds now) {
+    IssuedToken t;
+    t.email = normalised_or_throw(email);
+    t.org_id = org.org_id;
+    t.user_id = ids::derive_user_id(org.user_salt, t.email);
+    t.token_id = ids::new_token_id();
+    t.password = ids::new_token_password();
+    auto reply = scripts::create_token().run(
+        redis_, {keys::org(org.org_id), keys::events()},
+        {keys::org_prefix(org.org_id), org.org_id, t.token_id, t.user_id, t.email,
+         crypto::sha256_hex(t.password), replace_existing ? "1" : "0", std::to_string(now),
+         kRetention, kMaxLen, keys::token_org(t.token_id)});
+    if (outcome_of(reply) != "ok") {
+        deny(outcome_of(reply));
+    }
+    t.ttl = to_int(reply.elements.at(1).str);
+    t.expires_at = to_int(reply.elements.at(2).str);
+    return t;
+}
+
+IssuedToken TokenStore::refresh(const std::string& token_id, const std::string& current_password,
+                                UnixSeconds now) {
+    if (!ids::is_token_id(token_id)) {
+        throw Denied(Reason::unknown_token, "unknown token");
+    }
+    const RedisValue org_reply =
+        redis_.command({"GET", keys::token_org(token_id)}).expect_ok("token refresh");
+    if (org_reply.is_nil() || !ids::is_org_id(org_reply.str)) {
+        throw Denied(Reason::unknown_token, "unknown token");
+    }
+    const std::string& org_id = org_reply.str;
+    // Constant-time check first; the script then re-checks the digest as a compare-and-set,
+    // so of several concurrent refreshes with one password exactly one wins.
+    const std::string old_digest = crypto::sha256_hex(current_password);
+    const RedisValue stored =
+        redis_.command({"HGET", keys::token(org_id, token_id), "pw"}).expect_ok("token refresh");
+    if (stored.is_nil()) {
+        throw Denied(Reason::unknown_token, "unknown token");
+    }
+    if (!crypto::constant_time_equal(stored.str, old_digest)) {
+        throw Denied(Reason::wrong_password, "wrong token id or password");
+    }
+    IssuedToken t;
+    t.token_id = token_id;
+    t.org_id = org_id;
+    t.password = ids::new_token_password();
+    auto reply = scripts::refresh_token().run(
+        redis_, {keys::org(org_id), keys::events()},
+        {keys::org_prefix(org_id), org_id, token_id, old_digest, crypto::sha256_hex(t.password),
+         std::to_string(now), kRetention, kMaxLen, keys::token_org(token_id)});
+    if (outcome_of(reply) != "ok") {
+        deny(outcome_of(reply));
+    }
+    t.ttl = to_int(reply.elements.at(1).str);
+    t.expires_at = to_int(reply.elements.at(2).str);
+    t.user_id = reply.elements.at(3).str;
+    t.email = reply.elements.at(4).str;
+    return t;
+}
+
+namespace {
+
+std::vector<std::string> run_revoke(RedisConnection& redis, const std::string& org_id,
+                                    const std::vector<std::string>& token_ids, UnixSeconds now) {
+    if (token_ids.empty()) {
+        return {};
+    }
+    std::vector<std::string> args{keys::org_prefix(org_id), org_id, std::to_string(now), kMaxLen};
+    args.insert(args.end(), token_ids.begin(), token_ids.end());
+    auto reply = scripts::revoke_tokens().run(redis, {keys::org(org_id), keys::events()}, args);
+    std::vector<std::string> revoked;
+    for (size_t i = 1; i < reply.elements.size(); ++i) {
+        revoked.push_back(reply.elements[i].str);
+    }
+    return revoked;
+}
+
+}  // namespace
+
+std::vector<std::string> TokenStore::revoke(const std::string& org_id, const std::string& token_id,
+                                            UnixSeconds now) {
+    if (!ids::is_org_id(org_id) || !ids::is_token_id(token_id) ||
+        redis_.command({"EXISTS", keys::token(org_id, token_id)}).expect_ok("revoke").integer ==
+            0) {
+        throw Denied(Reason::unknown_token, "unknown token");
+    }
+    return run_revoke(redis_, org_id, {token_id}, now);
+}
+
+std::vector<std::string> TokenStore::revoke_email(const Organization& org, const std::string& email,
+                                                  UnixSeconds now) {
+    const std::string user_id = ids::derive_user_id(org.user_salt, normalised_or_throw(email));
+    auto members = redis_.command({"SMEMBERS", keys::user_tokens(org.org_id, user_id)})
+                       .expect_ok("revoke by e-mail");
+    std::vector<std::string> ids;
+    for (const auto& m : members.elements) {
+        ids.push_back(m.str);
+    }
+    return run_revoke(redis_, org.org_id, ids, now);
+}
+
+namespace {
+
+std::vector<TokenRecord> fetch_records(RedisConnection& redis, const std::string& org_id,
+                                       const std::vector<std::string>& token_ids, UnixSeconds now) {
+    std::vector<TokenRecord> out;
+    if (token_ids.empty()) {
+        return out;
+    }
+    std::vector<std::vector<std::string>> cmds;
+    for (const auto& id : token_ids) {
+        cmds.push_back({"HGETALL", keys::token(org_id, id)});
+    }
+    auto replies = redis.pipeline(cmds);
+    for (size_t i = 0; i < replies.size(); ++i) {
+        replies[i].expect_ok("token list");
+        if (!replies[i].elements.empty()) {
+            out.push_back(record_from(org_id, token_ids[i], replies[i], now));
+        }
+    }
+    std::sort(out.begin(), out.end(), [](const TokenRecord& a, const TokenRecord& b) {
+        return a.expires_at != b.expires_at ? a.expires_at < b.expires_at : a.token_id < b.token_id;
+    });
+    return out;
+}
+
+}  // namespace
+
+std::vector<TokenRecord> TokenStore::list(const std::string& org_id, UnixSeconds now) {
+    if (!ids::is_org_id(org_id)) {
+        throw Denied(Reason::bad_request, "invalid organization id");
+    }
+    auto reply =
+        redis_.command({"ZRANGE", keys::org_tokens(org_id), "0", "-1"}).expect_ok("token list");
+    std::vector<std::string> ids;
+    for (const auto& e : reply.elements) {
+        ids.push_back(e.str);
+    }
+    return fetch_records(redis_, org_id, ids, now);
+}
+
+std::vector<TokenRecord> TokenStore::list_email(const Organization& org, const std::string& email,
+                                                UnixSeconds now) {
+    const std::string user_id = ids::derive_user_id(org.user_salt, normalised_or_throw(email));
+    auto reply = redis_.command({"SMEMBERS", keys::user_tokens(org.org_id, user_id)})
+                     .expect_ok("token list");
+    std::vector<std::string> ids;
+    for (const auto& e : reply.elements) {
+        ids.push_back(e.str);
+    }
+    return fetch_records(redis_, org.org_id, ids, now);
+}
+
+std::optional<TokenRecord> TokenStore::get(const std::string& org_id, const std::string& token_id,
+                                           UnixSeconds now) {
+    if (!ids::is_org_id(org_id) || !ids::is_token_id(token_id)) {
+        return std::nullopt;
+    }
+    auto records = fetch_records(redis_, org_id, {token_id}, now);
+    if (records.empty()) {
+        return std::nullopt;
+    }
+    return records.front();
+}
+
+AuthLookup TokenStore::authenticate(const std::string& org_id, const std::string& user_id,
+                                    const std::string& password, UnixSeconds now) {
+    AuthLookup result;
+    auto reply = scripts::authenticate().run(
+        redis_, {keys::org(org_id)},
+        {keys::org_prefix(org_id), crypto::sha256_hex(password), std::to_string(now)});
+    const std::string& outcome = outcome_of(reply);
+    if (outcome == "ok" && reply.elements.size() >= 4) {
+        result.token_id = reply.elements[1].str;
+        result.user_id = reply.elements[2].str;
+        result.expires_at = to_int(reply.elements[3].str);
+        result.result =
+            result.user_id == user_id ? AuthLookup::Result::ok : AuthLookup::Result::user_mismatch;
+    } else if (outcome == "expired") {
+        result.result = AuthLookup::Result::expired;
+    } else if (outcome == "revoked") {
+        result.result = AuthLookup::Result::revoked;
+    } else if (outcome == "token_auth_off") {
+        result.result = AuthLookup::Result::token_auth_off;
+    } else {
+        result.result = AuthLookup::Result::unknown;
+    }
+    return result;
+}
+
+}  // namespace tka

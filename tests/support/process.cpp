@@ -1,0 +1,214 @@
+// Child processes for integration tests: posix_spawn with output redirected to files,
+// bounded waits, and termination of exactly the PID we started.
+#include "tests/support/process.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "tests/support/temp_dir.hpp"
+
+extern char** environ;
+
+namespace tka::test {
+namespace {
+
+sockaddr_in loopback(int port) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    return addr;
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+// Environment of this process plus/overridden by `extra`, as "K=V" strings.
+std::vector<std::string> merged_env(const std::map<std::string, std::string>& extra) {
+    std::vector<std::string> env;
+    for (char** e = environ; *e != nullptr; ++e) {
+        std::string kv = *e;
+        const std::string key = kv.substr(0, kv.find('='));
+        if (extra.count(key) == 0) {
+            env.push_back(std::move(kv));
+        }
+    }
+    for (const auto& [k, v] : extra) {
+        env.push_back(k + "=" + v);
+    }
+    return env;
+}
+
+std::vector<char*> c_strings(std::vector<std::string>& v) {
+    std::vector<char*> out;
+    for (auto& s : v) {
+        out.push_back(s.data());
+    }
+    out.push_back(nullptr);
+    return out;
+}
+
+int decode_status(int status) {
+    if (WIFEXITED(status)) {
+        return WEXITSTATUS(status);
+    }
+    if (WIFSIGNALED(status)) {
+        return 128 + WTERMSIG(status);
+    }
+    return -1;
+}
+
+// posix_spawnp with stdin/stdout/stderr redirected to the given paths.
+pid_t spawn(std::vector<std::string> argv, const std::string& in_path, const std::string& out_path,
+            const std::string& err_path, const std::map<std::string, std::string>& env) {
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, in_path.c_str(), O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
+    if (err_path == out_path) {
+        posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    } else {
+        posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(),
+                                         O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
+    }
+    auto envs = merged_env(env);
+    auto c_env = c_strings(envs);
+    auto c_argv = c_strings(argv);
+    pid_t pid = -1;
+    const int rc = posix_spawnp(&pid, c_argv[0], &actions, nullptr, c_argv.data(), c_env.data());
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) {
+        throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(rc));
+    }
+    return pid;
+}
+
+// Waits for pid up to `timeout`; returns the raw status or nullopt if still running.
+std::optional<int> wait_for(pid_t pid, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (true) {
+        int status = 0;
+        const pid_t r = ::waitpid(pid, &status, WNOHANG);
+        if (r == pid) {
+            return status;
+        }
+        if (r < 0 && errno != EINTR) {
+            return -1;
+        }
+        if (std::chrono::steady_clock::now() >= deadline) {
+            return std::nullopt;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+}
+
+}  // namespace
+
+int free_port() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    auto addr = loopback(0);
+    socklen_t len = sizeof(addr);
+    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+        if (fd >= 0) {
+            ::close(fd);
+        }
+        throw std::runtime_error("cannot find a free port");
+    }
+    ::close(fd);
+    return ntohs(addr.sin_port);
+}
+
+bool wait_for_port(int port, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        auto addr = loopback(port);
+        const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+        ::close(fd);
+        if (ok) {
+            return true;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+}
+
+RunResult run(const std::vector<std::string>& argv, const std::string& stdin_text,
+              const std::map<std::string, std::string>& env, std::chrono::milliseconds timeout) {
+    TempDir dir;
+    const std::string in = dir.write("stdin", stdin_text);
+    const pid_t pid = spawn(argv, in, dir.file("stdout"), dir.file("stderr"), env);
+    RunResult result;
+    auto status = wait_for(pid, timeout);
+    if (!status) {
+        ::kill(pid, SIGKILL);
+        status = wait_for(pid, std::chrono::seconds(5));
+    }
+    result.exit_code = status ? decode_status(*status) : -1;
+    result.out = read_file(dir.file("stdout"));
+    result.err = read_file(dir.file("stderr"));
+    return result;
+}
+
+Process::Process(std::vector<std::string> argv, std::string log_path,
+                 const std::map<std::string, std::string>& env)
+    : log_path_(std::move(log_path)) {
+    pid_ = spawn(std::move(argv), "/dev/null", log_path_, log_path_, env);
+}
+
+Process::~Process() {
+    if (running()) {
+        stop();
+    }
+}
+
+bool Process::running() {
+    if (status_) {
+        return false;
+    }
+    int status = 0;
+    const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+        status_ = status;
+        return false;
+    }
+    return r == 0;
+}
+
+int Process::stop(int sig, std::chrono::milliseconds timeout) {
+    if (!status_) {
+        ::kill(pid_, sig);
+        auto status = wait_for(pid_, timeout);
+        if (!status) {
+            ::kill(pid_, SIGKILL);
+            status = wait_for(pid_, std::chrono::seconds(5));
+        }
+        status_ = status.value_or(-1);
+    }
+    return decode_status(*status_);
+}
+
+std::string Process::log() const {
+    return read_file(log_path_);
+}
+
+}  // namespace tka::test
