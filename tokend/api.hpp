@@ -1,0 +1,73 @@
+// tokend's request handling, independent of the HTTP library: a request (method, path,
+// content type, body, remote address) goes in, a status + JSON body comes out, together
+// with what the access log and metrics need to know. Routing, method checks (405 with
+// Allow), rate limiting (429), size (413) and media-type (415) checks, JSON validation
+// (request_parsing.hpp), and the calls into tka::OrgStore / tka::TokenStore with the
+// mapping of tka::Denied and tka::RedisError to statuses (docs/http-api.md).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/redis.hpp"
+#include "tokend/metrics.hpp"
+#include "tokend/rate_limiter.hpp"
+
+namespace tka::tokend {
+
+inline constexpr std::size_t kMaxBodyBytes = 64 * 1024;
+
+struct ApiOptions {
+    std::string provider;  // "provider" in token responses
+};
+
+struct ApiRequest {
+    std::string method;
+    std::string path;  // without query string
+    std::string content_type;
+    std::string body;
+    bool body_too_large = false;  // the transport stopped reading at kMaxBodyBytes
+    std::string remote;           // client address (rate-limit key)
+};
+
+struct ApiResponse {
+    int status = 200;
+    std::string body;  // JSON, or Prometheus text for /metrics
+    std::string content_type = "application/json";
+    std::vector<std::pair<std::string, std::string>> headers;  // Allow, Retry-After, ...
+    // For the access log only (never sent):
+    std::string error;     // error code when status >= 400
+    std::string org_id;    // organization named by the request, when well-formed
+    std::string token_id;  // token issued, refreshed or named
+    std::string detail;    // cause of a 5xx for operators
+};
+
+class Api {
+  public:
+    Api(ApiOptions options, RedisPool& redis, Metrics& metrics, RateLimiter& limiter);
+
+    ApiResponse handle(const ApiRequest& request);
+
+    // Whether the transport should read the body of this request at all: only a POST to a
+    // token endpoint with a JSON content type needs one. Everything else is answered from
+    // the head (405, 404, 415, ...) and the connection closed if a body was sent.
+    static bool wants_body(const std::string& method, const std::string& path,
+                           const std::string& content_type);
+
+  private:
+    ApiResponse create(const ApiRequest& request);
+    ApiResponse refresh(const ApiRequest& request);
+    ApiResponse revoke(const ApiRequest& request);
+    ApiResponse healthz();
+    ApiResponse metrics();
+
+    ApiOptions options_;
+    RedisPool& redis_;
+    Metrics& metrics_;
+    RateLimiter& limiter_;
+};
+
+}  // namespace tka::tokend

@@ -1,0 +1,52 @@
+// tokend's configuration: the command line of DESIGN.md ("Command lines") plus the
+// operational knobs, each flag also readable from a TOKEND_* environment variable (the
+// flag wins). Parsing validates every value so a bad one stops tokend at start with a
+// one-line message instead of failing later.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/redis_url.hpp"
+
+namespace tka::tokend {
+
+inline constexpr const char* kDefaultProvider = "mosquitto-token-auth";
+
+struct Config {
+    std::string redis_url;    // as given (may hold a password: log redis.redacted())
+    RedisEndpoint redis;      // parsed redis_url
+    std::string listen_host;  // "127.0.0.1", "0.0.0.0", "::1" (no brackets)
+    int listen_port = 0;      // 0: any free port (logged at start)
+    std::string tls_cert;     // PEM file; TLS is on when both cert and key are set
+    std::string tls_key;      // PEM file
+    std::string provider = kDefaultProvider;  // "provider" field of token responses
+    int threads = 8;                          // HTTP worker threads == Redis connections
+    int redis_timeout_ms = 500;               // Redis connect and command timeout, milliseconds
+    double rate_limit = 0;                    // requests per second per remote address; 0 = off
+    double rate_burst = 0;                    // bucket size; 0 = max(1, ceil(2 * rate_limit))
+
+    bool tls() const { return !tls_cert.empty(); }
+    double effective_burst() const;
+};
+
+// What parsing decided: a config to run with, or an exit (--help: code 0 and the help
+// text; an error: non-zero and a one-line message, no trailing newline).
+struct ConfigResult {
+    std::optional<Config> config;
+    int exit_code = 0;
+    std::string message;
+};
+
+ConfigResult parse_config(const std::vector<std::string>& args);  // args without argv[0]
+ConfigResult parse_config(int argc, const char* const* argv);
+
+// "HOST:PORT" or "[IPv6]:PORT" -> host and port; nullopt when malformed.
+struct ListenAddress {
+    std::string host;
+    int port = 0;
+};
+std::optional<ListenAddress> parse_listen(const std::string& s);
+
+}  // namespace tka::tokend

@@ -1,0 +1,87 @@
+// tokend's entry point: parse flags/env, start the server, stop it cleanly on SIGTERM or
+// SIGINT. Signals are blocked in every thread and received by one dedicated thread with
+// sigtimedwait, so no work ever runs inside a signal handler.
+#include <fmt/format.h>
+#include <signal.h>
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <cstdio>
+#include <exception>
+#include <thread>
+
+#include "tokend/config.hpp"
+#include "tokend/request_log.hpp"
+#include "tokend/server.hpp"
+
+namespace {
+
+std::string event_line(nlohmann::ordered_json j) {
+    nlohmann::ordered_json line;
+    line["ts"] = tka::tokend::format_log_time(std::chrono::system_clock::now());
+    line.update(j);
+    return line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    using namespace tka::tokend;
+    ConfigResult parsed = parse_config(argc, argv);
+    if (!parsed.config) {
+        if (parsed.exit_code == 0) {
+            std::fputs(parsed.message.c_str(), stdout);
+        } else {
+            std::fprintf(stderr, "tokend: %s\n", parsed.message.c_str());
+        }
+        return parsed.exit_code;
+    }
+    const Config& config = *parsed.config;
+
+    // Block the stop signals before any thread exists, so all threads inherit the mask
+    // and only the signal thread below ever receives them.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    // A client closing its socket mid-response must not kill the daemon.
+    signal(SIGPIPE, SIG_IGN);
+
+    try {
+        Server server(config);
+        int port = server.bind();
+        server.log().write_line(event_line({
+            {"event", "start"},
+            {"listen", fmt::format("{}:{}", config.listen_host, port)},
+            {"tls", config.tls()},
+            {"redis", config.redis.redacted()},
+            {"provider", config.provider},
+            {"threads", config.threads},
+            {"rate_limit", config.rate_limit},
+        }));
+
+        std::atomic<bool> finished{false};
+        std::thread signal_thread([&] {
+            timespec tick{0, 200 * 1000 * 1000};
+            while (!finished) {
+                int sig = sigtimedwait(&stop_signals, nullptr, &tick);
+                if (sig == SIGTERM || sig == SIGINT) {
+                    server.log().write_line(
+                        event_line({{"event", "stopping"},
+                                    {"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}}));
+                    server.stop();
+                    return;
+                }
+            }
+        });
+        bool ok = server.listen();
+        finished = true;
+        signal_thread.join();
+        server.log().write_line(event_line({{"event", "stopped"}, {"clean", ok}}));
+        return ok ? 0 : 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "tokend: %s\n", e.what());
+        return 1;
+    }
+}

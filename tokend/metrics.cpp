@@ -1,0 +1,96 @@
+// Counters, histograms and their Prometheus text exposition (see metrics.hpp).
+#include "tokend/metrics.hpp"
+
+#include <fmt/format.h>
+
+namespace tka::tokend {
+
+std::string_view route_label(std::string_view path) {
+    for (std::string_view known :
+         {"/v2/tokens/create", "/v2/tokens/refresh", "/v2/tokens/revoke", "/healthz", "/metrics"}) {
+        if (path == known) {
+            return known;
+        }
+    }
+    return "other";
+}
+
+void Metrics::observe_request(std::string_view route, int status, double seconds) {
+    std::lock_guard lock(mutex_);
+    ++requests_[{std::string(route), status}];
+    Histogram& h = durations_[std::string(route)];
+    for (std::size_t i = 0; i < kBuckets.size(); ++i) {
+        if (seconds <= kBuckets[i]) {
+            ++h.buckets[i];
+            break;
+        }
+    }
+    ++h.count;
+    h.sum += seconds;
+}
+
+void Metrics::redis_error() {
+    std::lock_guard lock(mutex_);
+    ++redis_errors_;
+}
+
+void Metrics::tokens_issued(std::uint64_t n) {
+    std::lock_guard lock(mutex_);
+    issued_ += n;
+}
+
+void Metrics::tokens_refreshed(std::uint64_t n) {
+    std::lock_guard lock(mutex_);
+    refreshed_ += n;
+}
+
+void Metrics::tokens_revoked(std::uint64_t n) {
+    std::lock_guard lock(mutex_);
+    revoked_ += n;
+}
+
+namespace {
+
+void counter(std::string& out, std::string_view name, std::string_view help, std::uint64_t value) {
+    out += fmt::format("# HELP {0} {1}\n# TYPE {0} counter\n{0} {2}\n", name, help, value);
+}
+
+}  // namespace
+
+std::string Metrics::exposition() const {
+    std::lock_guard lock(mutex_);
+    std::string out;
+    out += "# HELP tokend_requests_total HTTP requests by route and status.\n";
+    out += "# TYPE tokend_requests_total counter\n";
+    for (const auto& [key, value] : requests_) {
+        out += fmt::format("tokend_requests_total{{route=\"{}\",status=\"{}\"}} {}\n", key.first,
+                           key.second, value);
+    }
+    out += "# HELP tokend_request_duration_seconds HTTP request latency by route.\n";
+    out += "# TYPE tokend_request_duration_seconds histogram\n";
+    for (const auto& [route, h] : durations_) {
+        std::uint64_t cumulative = 0;
+        for (std::size_t i = 0; i < kBuckets.size(); ++i) {
+            cumulative += h.buckets[i];
+            out +=
+                fmt::format("tokend_request_duration_seconds_bucket{{route=\"{}\",le=\"{}\"}} {}\n",
+                            route, kBuckets[i], cumulative);
+        }
+        out +=
+            fmt::format("tokend_request_duration_seconds_bucket{{route=\"{}\",le=\"+Inf\"}} {}\n",
+                        route, h.count);
+        out +=
+            fmt::format("tokend_request_duration_seconds_sum{{route=\"{}\"}} {}\n", route, h.sum);
+        out += fmt::format("tokend_request_duration_seconds_count{{route=\"{}\"}} {}\n", route,
+                           h.count);
+    }
+    counter(out, "tokend_redis_errors_total", "Requests that failed because Redis was unreachable.",
+            redis_errors_);
+    counter(out, "tokend_tokens_issued_total", "Tokens minted by /v2/tokens/create.", issued_);
+    counter(out, "tokend_tokens_refreshed_total", "Tokens rotated by /v2/tokens/refresh.",
+            refreshed_);
+    counter(out, "tokend_tokens_revoked_total", "Tokens revoked by /v2/tokens/revoke.", revoked_);
+    return out;
+}
+
+}  // namespace tka::tokend

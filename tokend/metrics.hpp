@@ -1,0 +1,58 @@
+// tokend's Prometheus metrics: thread-safe counters and one latency histogram per route,
+// rendered in the text exposition format (version 0.0.4) for GET /metrics.
+//
+//   tokend_requests_total{route,status}            counter
+//   tokend_request_duration_seconds{route}         histogram (le buckets, _sum, _count)
+//   tokend_redis_errors_total                      counter
+//   tokend_tokens_issued_total                     counter
+//   tokend_tokens_refreshed_total                  counter
+//   tokend_tokens_revoked_total                    counter
+//
+// Route labels come from a fixed set (route_label) so label cardinality stays bounded
+// whatever paths clients send.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace tka::tokend {
+
+// "/v2/tokens/create", "/v2/tokens/refresh", "/v2/tokens/revoke", "/healthz", "/metrics",
+// or "other" for anything else.
+std::string_view route_label(std::string_view path);
+
+class Metrics {
+  public:
+    static constexpr std::array<double, 12> kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                        0.1,   0.25,   0.5,   1,    2.5,   5};
+
+    void observe_request(std::string_view route, int status, double seconds);
+    void redis_error();
+    void tokens_issued(std::uint64_t n = 1);
+    void tokens_refreshed(std::uint64_t n = 1);
+    void tokens_revoked(std::uint64_t n);
+
+    std::string exposition() const;
+
+  private:
+    struct Histogram {
+        std::array<std::uint64_t, kBuckets.size()> buckets{};  // non-cumulative counts
+        std::uint64_t count = 0;
+        double sum = 0;  // seconds
+    };
+
+    mutable std::mutex mutex_;
+    std::map<std::pair<std::string, int>, std::uint64_t> requests_;  // (route, status)
+    std::map<std::string, Histogram> durations_;                     // route
+    std::uint64_t redis_errors_ = 0;
+    std::uint64_t issued_ = 0;
+    std::uint64_t refreshed_ = 0;
+    std::uint64_t revoked_ = 0;
+};
+
+}  // namespace tka::tokend

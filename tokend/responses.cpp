@@ -1,0 +1,102 @@
+// JSON response bodies and the Denied -> HTTP mapping (docs/http-api.md, "Errors").
+#include "tokend/responses.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "common/time_format.hpp"
+
+namespace tka::tokend {
+
+namespace {
+
+std::string dump(const nlohmann::ordered_json& j) {
+    return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+}  // namespace
+
+ApiError error_for(Reason reason, Endpoint endpoint) {
+    switch (reason) {
+        case Reason::bad_request:
+            return {400, "invalid_request", "the request is malformed"};
+        case Reason::unknown_org:
+        case Reason::bad_secret_key:
+            // One text for both: callers must not learn which organizations exist.
+            return {401, "invalid_client", "unknown organization or wrong secret key"};
+        case Reason::token_auth_off:
+            return {403, "access_denied", "token auth is switched off for this organization"};
+        case Reason::unknown_token:
+            if (endpoint == Endpoint::revoke) {
+                return {404, "not_found", "no token with this id in this organization"};
+            }
+            return {401, "invalid_grant", "unknown token or wrong password"};
+        case Reason::wrong_password:
+            return {401, "invalid_grant", "unknown token or wrong password"};
+        case Reason::token_expired:
+            return {410, "token_expired", "the token has expired"};
+        case Reason::token_revoked:
+            return {410, "token_revoked", "the token has been revoked"};
+        case Reason::token_replaced:
+            return {410, "token_replaced", "the token has been replaced by a newer one"};
+        case Reason::not_found:
+            return {404, "not_found", "not found"};
+        case Reason::conflict:
+            return {409, "conflict", "the request conflicts with the current state"};
+    }
+    return {500, "server_error", "internal error"};
+}
+
+std::string error_body(const ApiError& error) {
+    nlohmann::ordered_json j;
+    j["error"] = error.code;
+    j["error_description"] = error.description;
+    return dump(j);
+}
+
+std::string token_body(const IssuedToken& token, std::string_view provider) {
+    nlohmann::ordered_json j;
+    j["access_token"] = token.password;
+    j["token_type"] = "Bearer";
+    j["expires_in"] = token.ttl;
+    j["mqtt_credentials"] = {{"username", token.username()}, {"password", token.password}};
+    j["token_id"] = token.token_id;
+    j["user_email"] = token.email;
+    j["provider"] = std::string(provider);
+    j["expires_at"] = format_rfc3339(token.expires_at);
+    j["refresh_recommended_at"] =
+        format_rfc3339(refresh_recommended_at(token.expires_at, token.ttl));
+    return dump(j);
+}
+
+std::string revoke_body(const std::vector<std::string>& revoked) {
+    nlohmann::ordered_json j;
+    j["revoked"] = revoked;
+    j["count"] = revoked.size();
+    return dump(j);
+}
+
+ApiError error_for_status(int status) {
+    switch (status) {
+        case 400:
+            return {400, "invalid_request", "the request is malformed"};
+        case 404:
+            return {404, "not_found", "no such endpoint"};
+        case 405:
+            return {405, "method_not_allowed", "method not allowed on this endpoint"};
+        case 413:
+            return {413, "payload_too_large", "the request body exceeds 64 KiB"};
+        case 415:
+            return {415, "unsupported_media_type", "the request body must be application/json"};
+        case 429:
+            return {429, "rate_limited", "too many requests; retry later"};
+        case 503:
+            return {503, "temporarily_unavailable", "the token store is temporarily unavailable"};
+        default:
+            if (status >= 500) {
+                return {status, "server_error", "internal error"};
+            }
+            return {status, "invalid_request", "the request could not be processed"};
+    }
+}
+
+}  // namespace tka::tokend
