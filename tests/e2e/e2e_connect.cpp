@@ -1,0 +1,90 @@
+// Connecting: a valid token is accepted and can publish/subscribe; wrong or mismatched
+// credentials are refused; credentials that are not tokens are left to the password file.
+#include <catch2/catch.hpp>
+
+#include "tests/e2e/e2e_fixture.hpp"
+
+using namespace tka;
+using namespace tka::e2e;
+
+TEST_CASE("a valid token connects and can publish and subscribe", "[e2e][connect]") {
+    Backend backend;
+    MosquittoBroker broker(token_broker(backend.redis));
+    const auto org = backend.org("acme", 3600);
+    const auto alice = backend.mint(org, "alice@example.com");
+    const auto bob = backend.mint(org, "bob@example.com");
+
+    MqttClient subscriber;
+    REQUIRE(connect_with(subscriber, broker.port(), "alice-phone", alice) == 0);
+    REQUIRE(subscriber.subscribe("demo/greetings", 1) == 1);
+
+    MqttClient publisher;
+    REQUIRE(connect_with(publisher, broker.port(), "bob-laptop", bob) == 0);
+    REQUIRE(publisher.publish("demo/greetings", "hello from bob", 1));
+
+    CHECK(subscriber.wait_message("demo/greetings", 5s) ==
+          std::optional<std::string>("hello from bob"));
+    CHECK(subscriber.connected());
+    CHECK(publisher.connected());
+}
+
+TEST_CASE("wrong or mismatched token credentials are refused", "[e2e][connect]") {
+    Backend backend;
+    MosquittoBroker broker(token_broker(backend.redis));
+    const auto acme = backend.org("acme", 3600);
+    const auto globex = backend.org("globex", 3600);
+    const auto alice = backend.mint(acme, "alice@example.com");
+    const auto bob = backend.mint(acme, "bob@example.com");
+    const auto carol = backend.mint(globex, "carol@example.com");
+
+    MqttClient client;
+    // Positive control: the broker and the plugin are up and alice's token works.
+    REQUIRE(connect_with(client, broker.port(), "c", alice) == 0);
+    client.disconnect();
+
+    const auto expect_refused = [](const char* what, int rc) {
+        INFO(what << ": CONNACK " << rc);
+        CHECK(refused(rc));
+    };
+    expect_refused("wrong password", client.connect(broker.port(), "c", alice.username(),
+                                                    "tkn_" + std::string(43, 'A')));
+    expect_refused("another user's username with alice's password",
+                   client.connect(broker.port(), "c", bob.username(), alice.password));
+    expect_refused("another org's username with alice's password",
+                   client.connect(broker.port(), "c", carol.username(), alice.password));
+    expect_refused(
+        "alice's user id in another org",
+        client.connect(broker.port(), "c", alice.user_id + "@" + globex.org_id, alice.password));
+    expect_refused("no password",
+                   client.connect(broker.port(), "c", alice.username(), std::nullopt));
+    expect_refused("anonymous", client.connect(broker.port(), "c", std::nullopt, std::nullopt));
+
+    // The refusals did not disturb valid clients.
+    CHECK(connect_with(client, broker.port(), "c", alice) == 0);
+}
+
+TEST_CASE("a password-file user still connects next to the plugin", "[e2e][connect]") {
+    Backend backend;
+    MosquittoBroker broker(
+        token_broker(backend.redis, {}, {{"operator", "op-secret"}, {"sensor-7", "s7-secret"}}));
+    const auto org = backend.org("acme", 3600);
+    const auto alice = backend.mint(org, "alice@example.com");
+
+    MqttClient op;
+    REQUIRE(op.connect(broker.port(), "op", "operator", "op-secret") == 0);
+    REQUIRE(op.subscribe("plant/#", 1) == 1);
+
+    MqttClient sensor;
+    REQUIRE(sensor.connect(broker.port(), "sensor-7", "sensor-7", "s7-secret") == 0);
+    REQUIRE(sensor.publish("plant/temp", "21.5"));
+    CHECK(op.wait_message("plant/temp", 5s) == std::optional<std::string>("21.5"));
+
+    MqttClient wrong;
+    const int rc = wrong.connect(broker.port(), "w", "operator", "not-the-password");
+    INFO("password-file user with a wrong password: CONNACK " << rc);
+    CHECK(refused(rc));
+
+    // Token users work on the same broker.
+    MqttClient token_user;
+    CHECK(connect_with(token_user, broker.port(), "alice", alice) == 0);
+}

@@ -1,0 +1,60 @@
+// Client-id takeover: a device that reconnects under the same client id with a newer
+// token replaces its old session; the plugin must not kick the new connection when the
+// old token's deadline passes (connections are tracked per connection, not per client id).
+#include <catch2/catch.hpp>
+
+#include "tests/e2e/e2e_fixture.hpp"
+
+using namespace tka;
+using namespace tka::e2e;
+
+TEST_CASE("a reconnect under the same client id with a newer token is not kicked for the old one",
+          "[e2e][takeover]") {
+    Backend backend;
+    MosquittoBroker broker(token_broker(backend.redis));
+    const auto org = backend.org("acme", 2);
+    const auto old_token = backend.mint(org, "alice@example.com");
+    backend.orgs.update(org.org_id, 6, std::nullopt);
+    const auto new_token = backend.mint(org, "alice@example.com", false);
+    REQUIRE(new_token.expires_at >= old_token.expires_at + 3);
+
+    MqttClient old_session;
+    REQUIRE(connect_with(old_session, broker.port(), "alice-phone", old_token) == 0);
+    MqttClient new_session;
+    REQUIRE(connect_with(new_session, broker.port(), "alice-phone", new_token) == 0);
+    // Mosquitto closes the old connection of the client id (takeover).
+    REQUIRE(old_session.wait_disconnected(5s).has_value());
+
+    // The old deadline and its close window pass: the new connection stays.
+    const auto old_deadline = steady_at(old_token.expires_at) + kCloseWindow + 300ms;
+    CHECK_FALSE(new_session.wait_disconnected(until(old_deadline)).has_value());
+    CHECK(new_session.connected());
+
+    // And it is closed at its own deadline.
+    const auto expires = steady_at(new_token.expires_at);
+    const auto closed = new_session.wait_disconnected(until(expires) + 5s);
+    REQUIRE(closed.has_value());
+    const auto delay_ms = ms(*closed - expires);
+    INFO("closed " << delay_ms << " ms after the new token's expires_at");
+    CHECK(delay_ms >= 0);
+    CHECK(delay_ms <= ms(kCloseWindow));
+}
+
+TEST_CASE("a reconnect under the same client id survives the revocation of the replaced token",
+          "[e2e][takeover]") {
+    Backend backend;
+    MosquittoBroker broker(token_broker(backend.redis));
+    const auto org = backend.org("acme", 3600);
+    const auto old_token = backend.mint(org, "alice@example.com");
+
+    MqttClient old_session;
+    REQUIRE(connect_with(old_session, broker.port(), "alice-phone", old_token) == 0);
+    // The device gets a new token (the old one is replaced) and reconnects at once.
+    const auto new_token = backend.mint(org, "alice@example.com", true);
+    MqttClient new_session;
+    REQUIRE(connect_with(new_session, broker.port(), "alice-phone", new_token) == 0);
+    REQUIRE(old_session.wait_disconnected(5s).has_value());
+
+    CHECK_FALSE(new_session.wait_disconnected(kCloseWindow + 300ms).has_value());
+    CHECK(new_session.connected());
+}
