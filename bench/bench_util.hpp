@@ -166,6 +166,18 @@ inline double process_cpu_seconds(long pid) {
     return static_cast<double>(utime + stime) / ticks;
 }
 
+// CPU time of a process's main thread (for Mosquitto: the broker thread, where the plugin's
+// auth and tick callbacks run) in seconds, with nanosecond resolution from
+// /proc/<pid>/schedstat; falls back to process_cpu_seconds (10 ms ticks) when absent.
+inline double main_thread_cpu_seconds(long pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/schedstat");
+    unsigned long long ns = 0;
+    if (in >> ns) {
+        return static_cast<double>(ns) / 1e9;
+    }
+    return process_cpu_seconds(pid);
+}
+
 // VmRSS of a process in kilobytes, from /proc/<pid>/status; -1 when unreadable.
 inline long process_rss_kb(long pid) {
     std::ifstream in("/proc/" + std::to_string(pid) + "/status");

@@ -4,11 +4,13 @@
 //
 //   mqtt_connect_load --port P [--creds FILE] [--threads 4] [--mode cold|warm]
 //                     [--count N] [--duration S] [--timeout-ms 5000] [--max-seconds 60]
+//                     [--prime 0]
 //
 // cold: every credential of FILE is used exactly once (the token's first connect), split
 //       across threads; --count caps how many (default: all; anonymous: 5000).
-// warm: one untimed pass over every credential first (so a cache has seen them), then the
-//       threads cycle through their credentials for --duration seconds (or --count).
+// warm: one untimed pass over every credential first (so a cache has seen them; --prime 0
+//       skips it), then the threads cycle through their credentials for --duration seconds
+//       (or --count).
 // Prints one line: mode= threads= attempts= seconds= rate= ok= refused= errors= p50_us=
 // p99_us= (rate: accepted connects per second). Exit status 0 even with refusals: the
 // caller decides (bench.sh flags any refusal or error).
@@ -109,8 +111,8 @@ int main(int argc, char** argv) try {
     }
     const std::string id_prefix = "ld-" + std::to_string(getpid()) + "-";
 
-    // Warm: one untimed pass over every credential first.
-    if (!cold && !anonymous) {
+    // Warm: one untimed pass over every credential first (unless --prime 0).
+    if (!cold && !anonymous && args.num("prime", 1) != 0) {
         std::vector<std::thread> primers;
         for (int t = 0; t < threads; ++t) {
             primers.emplace_back([&, t] {
