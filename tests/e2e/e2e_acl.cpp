@@ -117,3 +117,38 @@ TEST_CASE("without ACL patterns the plugin does not restrict topics", "[e2e][acl
     REQUIRE(c.publish("shared/board", "hi"));
     CHECK(a.wait_message("shared/board", 5s) == std::optional<std::string>("hi"));
 }
+
+// Mosquitto 2.0 denies a topic when every ACL check defers, and the plugin defers for
+// clients it did not authenticate: with ACL patterns on, password-file users get their
+// topics from an acl_file, side by side with the plugin's patterns for token users.
+TEST_CASE("ACL patterns and an acl_file: password-file users keep their own ACL", "[e2e][acl]") {
+    Backend backend;
+    auto config = isolating_broker(backend.redis);
+    config.password_users = {{"operator", "op-secret"}};
+    config.acl_file = "user operator\ntopic readwrite #\n";
+    MosquittoBroker broker(config);
+    const auto acme = backend.org("acme", 3600);
+    const auto alice = backend.mint(acme, "alice@example.com");
+    const auto bob = backend.mint(acme, "bob@example.com");
+
+    MqttClient op;
+    MqttClient a;
+    MqttClient b;
+    REQUIRE(op.connect(broker.port(), "op", "operator", "op-secret") == 0);
+    REQUIRE(connect_with(a, broker.port(), "alice", alice) == 0);
+    REQUIRE(connect_with(b, broker.port(), "bob", bob) == 0);
+    REQUIRE(op.subscribe("#", 1) == 1);
+    REQUIRE(a.subscribe("orgs/" + acme.org_id + "/#", 1) == 1);
+
+    // The operator sees token users' traffic ...
+    const std::string status = subtree(bob) + "/status";
+    REQUIRE(b.publish(status, "online"));
+    CHECK(op.wait_message(status, 5s) == std::optional<std::string>("online"));
+    CHECK(a.wait_message(status, 5s) == std::optional<std::string>("online"));
+    // ... and token users are still held to their patterns.
+    const std::string impersonation = subtree(alice) + "/commands";
+    REQUIRE(b.publish(impersonation, "spoofed"));
+    REQUIRE(b.publish(status, "still online"));
+    REQUIRE(op.wait_message(status, 5s) == std::optional<std::string>("still online"));
+    CHECK_FALSE(received_topic(op, impersonation));
+}

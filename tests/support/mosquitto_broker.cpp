@@ -154,7 +154,7 @@ void MosquittoBroker::write_config() {
          << "per_listener_settings false\n"
          << "allow_anonymous false\n"
          << "persistence false\n"
-         << "log_dest stdout\n"
+         << "log_dest stderr\n"  // unbuffered, interleaved with sanitizer reports
          << "log_type all\n"
          << "connection_messages true\n";
     if (::geteuid() == 0 && !config_.plugin_path.empty() &&
@@ -178,6 +178,11 @@ void MosquittoBroker::write_config() {
         }
         ::chmod(file.c_str(), 0644);
         conf << "password_file " << file << "\n";
+    }
+    if (!config_.acl_file.empty()) {
+        const std::string file = dir_.write("acl", config_.acl_file);
+        ::chmod(file.c_str(), 0644);
+        conf << "acl_file " << file << "\n";
     }
     if (!config_.plugin_path.empty()) {
         conf << "plugin " << config_.plugin_path << "\n";

@@ -24,6 +24,8 @@ struct BrokerConfig {
     std::vector<std::pair<std::string, std::string>> plugin_opts;
     // (username, password) pairs written with mosquitto_passwd into a password_file.
     std::vector<std::pair<std::string, std::string>> password_users;
+    // Content of an acl_file (mosquitto's own ACL format); empty: no acl_file line.
+    std::string acl_file;
     // Verbatim extra mosquitto.conf lines.
     std::vector<std::string> extra_lines;
 };
