@@ -1,0 +1,123 @@
+// CONNECT decisions (see authenticator.hpp).
+#include "plugin/authenticator.hpp"
+
+#include <utility>
+
+#include "common/errors.hpp"
+#include "common/identifiers.hpp"
+#include "common/token_store.hpp"
+#include "plugin/credentials.hpp"
+
+namespace tka::plugin {
+
+std::string_view deny_reason_name(DenyReason reason) {
+    switch (reason) {
+        case DenyReason::malformed_username:
+            return "malformed_username";
+        case DenyReason::malformed_password:
+            return "malformed_password";
+        case DenyReason::unknown_token:
+            return "unknown_token";
+        case DenyReason::expired:
+            return "expired";
+        case DenyReason::revoked:
+            return "revoked";
+        case DenyReason::token_auth_off:
+            return "token_auth_off";
+        case DenyReason::user_mismatch:
+            return "user_mismatch";
+        case DenyReason::redis_unavailable:
+            return "redis_unavailable";
+    }
+    return "unknown";
+}
+
+Authenticator::Authenticator(RedisOptions options, Logger logger)
+    : redis_(std::move(options)), logger_(std::move(logger)) {}
+
+void Authenticator::probe() {
+    try {
+        redis_.ensure_connected();
+        logger_.log(LogLevel::info,
+                    "connected to Redis at " + redis_.options().endpoint.redacted());
+    } catch (const std::exception& e) {
+        note_failure(e.what());
+    }
+}
+
+AuthDecision Authenticator::authenticate(std::optional<std::string_view> username,
+                                         std::optional<std::string_view> password,
+                                         UnixSeconds now) {
+    const Credentials creds = classify(username, password);
+    switch (creds.kind) {
+        case Credentials::Kind::not_ours:
+            return AuthDecision::defer();
+        case Credentials::Kind::malformed_username:
+            return AuthDecision::deny(DenyReason::malformed_username);
+        case Credentials::Kind::ours:
+            break;
+    }
+    // classify() guarantees a password here.
+    const std::string pw(*password);
+    if (!ids::is_token_password(pw)) {
+        return AuthDecision::deny(DenyReason::malformed_password);
+    }
+
+    AuthLookup lookup;
+    try {
+        TokenStore store(redis_);
+        lookup = store.authenticate(creds.org_id, creds.user_id, pw, now);
+    } catch (const std::exception& e) {
+        // RedisError, or anything unexpected from the store: refuse, never guess.
+        note_failure(e.what());
+        return AuthDecision::deny(DenyReason::redis_unavailable);
+    }
+    note_success();
+
+    switch (lookup.result) {
+        case AuthLookup::Result::ok: {
+            AuthDecision d;
+            d.kind = AuthDecision::Kind::allow;
+            d.token_id = std::move(lookup.token_id);
+            d.org_id = creds.org_id;
+            d.user_id = creds.user_id;
+            d.expires_at = lookup.expires_at;
+            // Belt and braces: never admit a token whose expiry is not in the future.
+            if (d.expires_at <= now) {
+                return AuthDecision::deny(DenyReason::expired);
+            }
+            return d;
+        }
+        case AuthLookup::Result::unknown:
+            return AuthDecision::deny(DenyReason::unknown_token);
+        case AuthLookup::Result::expired:
+            return AuthDecision::deny(DenyReason::expired);
+        case AuthLookup::Result::revoked:
+            return AuthDecision::deny(DenyReason::revoked);
+        case AuthLookup::Result::token_auth_off:
+            return AuthDecision::deny(DenyReason::token_auth_off);
+        case AuthLookup::Result::user_mismatch:
+            return AuthDecision::deny(DenyReason::user_mismatch);
+    }
+    return AuthDecision::deny(DenyReason::unknown_token);
+}
+
+void Authenticator::note_failure(const std::string& what) {
+    ++failures_;
+    if (healthy_) {
+        healthy_ = false;
+        logger_.log(LogLevel::warning, "Redis unavailable (" + what +
+                                           "); token connections are refused until it is back");
+    } else {
+        logger_.log(LogLevel::debug, "Redis still unavailable (" + what + ")");
+    }
+}
+
+void Authenticator::note_success() {
+    if (!healthy_) {
+        healthy_ = true;
+        logger_.log(LogLevel::notice, "Redis reachable again; token connections accepted");
+    }
+}
+
+}  // namespace tka::plugin

@@ -1,0 +1,261 @@
+// Event stream reader and re-validation (see event_consumer.hpp).
+#include "plugin/event_consumer.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+
+#include "common/errors.hpp"
+#include "common/org_store.hpp"
+#include "common/redis_keys.hpp"
+#include "common/token_store.hpp"
+
+namespace tka::plugin {
+
+namespace {
+
+std::optional<std::pair<std::uint64_t, std::uint64_t>> split_id(const std::string& id) {
+    const std::size_t dash = id.find('-');
+    if (dash == std::string::npos) {
+        return std::nullopt;
+    }
+    std::uint64_t ms = 0;
+    std::uint64_t seq = 0;
+    auto r1 = std::from_chars(id.data(), id.data() + dash, ms);
+    auto r2 = std::from_chars(id.data() + dash + 1, id.data() + id.size(), seq);
+    if (r1.ec != std::errc() || r1.ptr != id.data() + dash || r2.ec != std::errc() ||
+        r2.ptr != id.data() + id.size()) {
+        return std::nullopt;
+    }
+    return std::make_pair(ms, seq);
+}
+
+constexpr std::chrono::milliseconds kMinBackoff{100};
+// While a snapshot is awaited the read blocks briefly so re-validation starts promptly.
+constexpr std::chrono::milliseconds kShortBlock{100};
+
+}  // namespace
+
+bool stream_id_less(const std::string& a, const std::string& b) {
+    const auto x = split_id(a);
+    const auto y = split_id(b);
+    return x && y && *x < *y;
+}
+
+EventConsumer::EventConsumer(EventConsumerOptions options)
+    : options_(std::move(options)), redis_(options_.redis), stream_key_(keys::events()) {}
+
+EventConsumer::~EventConsumer() {
+    stop();
+}
+
+void EventConsumer::start() {
+    if (thread_.joinable()) {
+        return;
+    }
+    stopping_ = false;
+    thread_ = std::thread([this] { run(); });
+}
+
+void EventConsumer::stop() {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) {
+        thread_.join();
+    }
+}
+
+ConsumerOutput EventConsumer::drain() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ConsumerOutput out = std::move(pending_);
+    pending_ = ConsumerOutput{};
+    return out;
+}
+
+void EventConsumer::provide_snapshot(std::vector<TokenRef> tokens) {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        snapshot_ = std::move(tokens);
+        snapshot_requested_ = false;
+    }
+    wake_.notify_all();
+}
+
+void EventConsumer::queue_log(LogLevel level, std::string message) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    pending_.logs.emplace_back(level, std::move(message));
+}
+
+bool EventConsumer::sleep_for(std::chrono::milliseconds delay) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    wake_.wait_for(lock, delay, [this] { return stopping_.load(); });
+    return !stopping_.load();
+}
+
+void EventConsumer::run() {
+    std::chrono::milliseconds backoff{0};
+    bool failed = false;  // since the last successful exchange
+    while (!stopping_.load()) {
+        try {
+            if (!positioned_.load() || failed) {
+                position();
+            }
+            if (failed) {
+                failed = false;
+                backoff = std::chrono::milliseconds{0};
+                ++reconnects_;
+                queue_log(LogLevel::notice,
+                          "event stream reconnected; re-validating tracked connections");
+                std::lock_guard<std::mutex> lock(mutex_);
+                snapshot_requested_ = true;
+                pending_.wants_snapshot = true;
+            }
+            std::optional<std::vector<TokenRef>> snapshot;
+            bool awaiting = false;
+            {
+                std::lock_guard<std::mutex> lock(mutex_);
+                snapshot.swap(snapshot_);
+                awaiting = snapshot_requested_;
+            }
+            if (snapshot) {
+                revalidate(*snapshot);
+            }
+            read_once(awaiting ? kShortBlock : options_.block);
+        } catch (const std::exception& e) {
+            if (stopping_.load()) {
+                break;
+            }
+            if (!failed) {
+                queue_log(LogLevel::warning, std::string("event stream lost (") + e.what() +
+                                                 "); reconnecting with backoff");
+            }
+            failed = true;
+            redis_.disconnect();
+            backoff =
+                std::min(options_.max_backoff, backoff.count() == 0 ? kMinBackoff : backoff * 2);
+            if (!sleep_for(backoff)) {
+                break;
+            }
+        }
+    }
+}
+
+void EventConsumer::position() {
+    const RedisValue top =
+        redis_.command({"XREVRANGE", stream_key_, "+", "-", "COUNT", "1"}).expect_ok("XREVRANGE");
+    std::string top_id = "0-0";
+    if (top.is_array() && !top.elements.empty() && top.elements[0].is_array() &&
+        !top.elements[0].elements.empty()) {
+        top_id = top.elements[0].elements[0].str;
+    }
+    if (!positioned_.load()) {
+        last_id_ = top_id;  // start: only what happens from now on
+        positioned_ = true;
+    } else if (stream_id_less(top_id, last_id_)) {
+        // The stream is behind what we saw (Redis restarted without its data, or the key
+        // was recreated): follow the new stream from its start; re-validation covers gaps.
+        last_id_ = "0-0";
+    }
+}
+
+void EventConsumer::read_once(std::chrono::milliseconds block) {
+    const std::vector<std::string> argv = {"XREAD",
+                                           "COUNT",
+                                           std::to_string(options_.batch),
+                                           "BLOCK",
+                                           std::to_string(block.count()),
+                                           "STREAMS",
+                                           stream_key_,
+                                           last_id_};
+    const RedisValue reply =
+        redis_.command_with_timeout(argv, block + options_.redis.command_timeout)
+            .expect_ok("XREAD");
+    if (!reply.is_array()) {
+        return;  // nil: nothing new within the block interval
+    }
+    std::vector<Event> parsed;
+    for (const RedisValue& stream : reply.elements) {
+        if (!stream.is_array() || stream.elements.size() < 2 || !stream.elements[1].is_array()) {
+            continue;
+        }
+        for (const RedisValue& entry : stream.elements[1].elements) {
+            if (!entry.is_array() || entry.elements.empty()) {
+                continue;
+            }
+            std::string id = entry.elements[0].str;
+            std::vector<std::pair<std::string, std::string>> fields;
+            if (entry.elements.size() >= 2 && entry.elements[1].is_array()) {
+                const auto& kv = entry.elements[1].elements;
+                for (std::size_t i = 0; i + 1 < kv.size(); i += 2) {
+                    fields.emplace_back(kv[i].str, kv[i + 1].str);
+                }
+            }
+            last_id_ = id;
+            if (auto event = parse_event(std::move(id), fields)) {
+                parsed.push_back(std::move(*event));
+            }
+        }
+    }
+    if (!parsed.empty()) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        for (Event& e : parsed) {
+            pending_.items.emplace_back(std::move(e));
+        }
+    }
+}
+
+void EventConsumer::revalidate(const std::vector<TokenRef>& tokens) {
+    const UnixSeconds now = unix_now();
+    TokenStore token_store(redis_);
+    OrgStore org_store(redis_);
+    std::map<std::string, std::string> org_state;  // per org, asked once per pass
+    std::vector<TokenVerdict> verdicts;
+    for (const TokenRef& ref : tokens) {
+        if (stopping_.load()) {
+            return;
+        }
+        TokenVerdict v;
+        v.org_id = ref.org_id;
+        v.token_id = ref.token_id;
+        auto org_it = org_state.find(ref.org_id);
+        if (org_it == org_state.end()) {
+            std::string state = "on";
+            try {
+                state = org_store.get(ref.org_id).token_auth ? "on" : "token_auth_off";
+            } catch (const Denied&) {
+                state = "unknown_org";  // organization gone (deleted, or Redis lost its data)
+            }
+            org_it = org_state.emplace(ref.org_id, state).first;
+        }
+        if (org_it->second != "on") {
+            v.reason = org_it->second;
+        } else {
+            const auto record = token_store.get(ref.org_id, ref.token_id, now);
+            if (!record) {
+                v.reason = "unknown_token";
+            } else if (record->user_id != ref.user_id) {
+                v.reason = "unknown_token";
+            } else if (record->status != "active") {
+                v.reason = record->status;
+            } else if (record->expires_at <= now) {
+                v.reason = "expired";
+            } else {
+                v.alive = true;
+                v.expires_at = record->expires_at;
+            }
+        }
+        verdicts.push_back(std::move(v));
+    }
+    ++revalidations_;
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (TokenVerdict& v : verdicts) {
+        pending_.items.emplace_back(std::move(v));
+    }
+    pending_.logs.emplace_back(
+        LogLevel::info, "re-validated " + std::to_string(tokens.size()) + " token(s) in use");
+}
+
+}  // namespace tka::plugin

@@ -1,0 +1,117 @@
+// The background reader of the lifecycle event stream (common/events.hpp).
+//
+// One std::thread with its own Redis connection runs
+//   XREAD BLOCK <block_ms> COUNT 512 STREAMS <keys::events()> <last id>
+// starting from the stream's last entry at startup, and queues parsed events for the
+// broker thread, which drains the queue in MOSQ_EVT_TICK (broker functions may only be
+// called from the broker thread, so the consumer never kicks or logs itself: its log lines
+// are queued too).
+//
+// Missed events: when the connection breaks, the thread reconnects with backoff
+// (100 ms doubling to max_backoff), resumes from the last id it saw (catching up on what the
+// stream still holds) and asks the broker thread for a snapshot of the tokens in use. It
+// checks each against Redis (token record alive? org token auth on?) and queues verdicts,
+// so events lost to trimming or a Redis restart never leave a dead token connected.
+//
+// stop() returns within about one block interval: the blocking read is bounded and every
+// wait checks the stop flag.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "common/events.hpp"
+#include "common/redis.hpp"
+#include "common/time_format.hpp"
+#include "plugin/connection_tracker.hpp"
+#include "plugin/options.hpp"
+
+namespace tka::plugin {
+
+// Re-validation result for one token in use.
+struct TokenVerdict {
+    std::string org_id;
+    std::string token_id;
+    bool alive = false;
+    UnixSeconds expires_at = 0;  // alive: the record's current expiry (unix seconds)
+    std::string reason;          // dead: "revoked", "replaced", "expired", "unknown_token",
+                                 //       "token_auth_off", "unknown_org"
+};
+
+// Stream events and re-validation verdicts, in the order they were learned (a verdict is
+// newer than the events queued before it and older than those queued after it).
+using ConsumerItem = std::variant<Event, TokenVerdict>;
+
+// Everything the consumer hands to the broker thread in one drain.
+struct ConsumerOutput {
+    std::vector<ConsumerItem> items;
+    std::vector<std::pair<LogLevel, std::string>> logs;
+    bool wants_snapshot = false;  // call provide_snapshot() with the tokens in use
+};
+
+struct EventConsumerOptions {
+    RedisOptions redis;
+    std::chrono::milliseconds block{1000};  // XREAD BLOCK
+    std::chrono::milliseconds max_backoff{2000};
+    long long batch = 512;  // XREAD COUNT
+};
+
+class EventConsumer {
+  public:
+    explicit EventConsumer(EventConsumerOptions options);
+    ~EventConsumer();
+    EventConsumer(const EventConsumer&) = delete;
+    EventConsumer& operator=(const EventConsumer&) = delete;
+
+    void start();
+    void stop();  // idempotent; joins the thread
+
+    // Broker thread: takes what has been queued since the last call.
+    ConsumerOutput drain();
+    // Broker thread: the tokens in use, answering ConsumerOutput::wants_snapshot.
+    void provide_snapshot(std::vector<TokenRef> tokens);
+
+    // Whether the reader has found its starting point in the stream (tests wait for it).
+    bool positioned() const { return positioned_.load(); }
+    std::uint64_t reconnects() const { return reconnects_.load(); }
+    std::uint64_t revalidations() const { return revalidations_.load(); }
+
+  private:
+    void run();
+    void position();
+    void read_once(std::chrono::milliseconds block);
+    void revalidate(const std::vector<TokenRef>& tokens);
+    void queue_log(LogLevel level, std::string message);
+    bool sleep_for(std::chrono::milliseconds delay);  // false when stopping
+
+    EventConsumerOptions options_;
+    RedisConnection redis_;  // consumer thread only
+    std::string stream_key_;
+    std::string last_id_;  // consumer thread only
+
+    std::thread thread_;
+    std::atomic<bool> stopping_{false};
+    std::atomic<bool> positioned_{false};
+    std::atomic<std::uint64_t> reconnects_{0};
+    std::atomic<std::uint64_t> revalidations_{0};
+
+    std::mutex mutex_;  // guards everything below
+    std::condition_variable wake_;
+    ConsumerOutput pending_;
+    bool snapshot_requested_ = false;  // asked, not yet answered
+    std::optional<std::vector<TokenRef>> snapshot_;
+};
+
+// "ms-seq" stream ids compared numerically; false for malformed ids.
+bool stream_id_less(const std::string& a, const std::string& b);
+
+}  // namespace tka::plugin

@@ -1,0 +1,180 @@
+// Plugin configuration parsing (see options.hpp): one small parser per option, each
+// producing "Invalid '<key>' value ..." messages in the style of Mosquitto's plugins.
+#include "plugin/options.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+namespace tka::plugin {
+
+namespace {
+
+std::string lowercase(std::string_view s) {
+    std::string out(s);
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return out;
+}
+
+std::string trim(std::string_view s) {
+    const auto not_space = [](unsigned char c) { return std::isspace(c) == 0; };
+    auto begin = std::find_if(s.begin(), s.end(), not_space);
+    auto end = std::find_if(s.rbegin(), s.rend(), not_space).base();
+    if (begin >= end) {
+        return {};
+    }
+    return std::string(begin, end);
+}
+
+[[noreturn]] void invalid(std::string_view key, std::string_view value, std::string_view why) {
+    std::string message = "Invalid '" + std::string(key) + "' value '" + std::string(value) + "'";
+    if (!why.empty()) {
+        message += " (" + std::string(why) + ")";
+    }
+    throw OptionError(message);
+}
+
+std::chrono::milliseconds parse_timeout(std::string_view key, std::string_view raw) {
+    const std::string value = trim(raw);
+    int ms = 0;
+    const char* first = value.data();
+    const char* last = value.data() + value.size();
+    auto [ptr, ec] = std::from_chars(first, last, ms);
+    if (value.empty() || ec != std::errc() || ptr != last) {
+        invalid(key, raw, "expected whole milliseconds");
+    }
+    if (ms < kMinRedisTimeoutMs || ms > kMaxRedisTimeoutMs) {
+        invalid(key, raw,
+                "must be between " + std::to_string(kMinRedisTimeoutMs) + " and " +
+                    std::to_string(kMaxRedisTimeoutMs));
+    }
+    return std::chrono::milliseconds(ms);
+}
+
+LogLevel parse_log_level(std::string_view key, std::string_view raw) {
+    const std::string value = lowercase(trim(raw));
+    for (LogLevel level :
+         {LogLevel::error, LogLevel::warning, LogLevel::notice, LogLevel::info, LogLevel::debug}) {
+        if (value == log_level_name(level)) {
+            return level;
+        }
+    }
+    invalid(key, raw, "expected error, warning, notice, info or debug");
+}
+
+void append_patterns(std::string_view key, std::string_view raw, std::vector<std::string>& out) {
+    std::size_t start = 0;
+    bool any = false;
+    while (start <= raw.size()) {
+        std::size_t comma = raw.find(',', start);
+        if (comma == std::string_view::npos) {
+            comma = raw.size();
+        }
+        const std::string pattern = trim(raw.substr(start, comma - start));
+        if (!pattern.empty()) {
+            const std::string why = check_acl_pattern(pattern);
+            if (!why.empty()) {
+                invalid(key, pattern, why);
+            }
+            out.push_back(pattern);
+            any = true;
+        }
+        start = comma + 1;
+    }
+    if (!any) {
+        invalid(key, raw, "expected one or more topic patterns");
+    }
+}
+
+}  // namespace
+
+std::string_view log_level_name(LogLevel level) {
+    switch (level) {
+        case LogLevel::error:
+            return "error";
+        case LogLevel::warning:
+            return "warning";
+        case LogLevel::notice:
+            return "notice";
+        case LogLevel::info:
+            return "info";
+        case LogLevel::debug:
+            return "debug";
+    }
+    return "notice";
+}
+
+std::string check_acl_pattern(std::string_view pattern) {
+    if (pattern.empty()) {
+        return "empty pattern";
+    }
+    if (pattern.size() > kMaxAclPatternLength) {
+        return "pattern too long";
+    }
+    std::size_t level_start = 0;
+    for (std::size_t i = 0; i < pattern.size(); ++i) {
+        const char c = pattern[i];
+        if (c == '\0') {
+            return "NUL character";
+        }
+        if (c == '/') {
+            level_start = i + 1;
+            continue;
+        }
+        const bool level_alone =
+            i == level_start && (i + 1 == pattern.size() || pattern[i + 1] == '/');
+        if (c == '+' && !level_alone) {
+            return "'+' must be a whole topic level";
+        }
+        if (c == '#' && (!level_alone || i + 1 != pattern.size())) {
+            return "'#' must be the whole last topic level";
+        }
+        if (c == '%') {
+            if (i + 1 >= pattern.size() || (pattern[i + 1] != 'o' && pattern[i + 1] != 'u')) {
+                return "only %o (organization id) and %u (user id) may follow '%'";
+            }
+            ++i;
+        }
+    }
+    return {};
+}
+
+PluginConfig parse_options(const std::vector<std::pair<std::string, std::string>>& options) {
+    PluginConfig config;
+    for (const auto& [raw_key, value] : options) {
+        std::string key = lowercase(raw_key);
+        // Accept the full mosquitto.conf spelling too, in case a caller passes it through.
+        if (key.rfind("plugin_opt_", 0) == 0) {
+            key.erase(0, std::string_view("plugin_opt_").size());
+        }
+        if (key == "redis_url") {
+            const std::string url = trim(value);
+            try {
+                config.redis_endpoint = parse_redis_url(url);
+            } catch (const std::exception& e) {
+                // Never echo the URL itself: it may carry a password.
+                throw OptionError("Invalid 'redis_url' value (" + std::string(e.what()) + ")");
+            }
+            config.redis_url = url;
+        } else if (key == "redis_timeout_ms") {
+            config.redis_timeout = parse_timeout("redis_timeout_ms", value);
+        } else if (key == "acl_read") {
+            append_patterns("acl_read", value, config.acl_read);
+        } else if (key == "acl_write") {
+            append_patterns("acl_write", value, config.acl_write);
+        } else if (key == "log_level") {
+            config.log_level = parse_log_level("log_level", value);
+        } else {
+            throw OptionError("Unknown option 'plugin_opt_" + key +
+                              "' (known: redis_url, redis_timeout_ms, acl_read, acl_write, "
+                              "log_level)");
+        }
+    }
+    if (config.redis_url == kDefaultRedisUrl) {
+        config.redis_endpoint = parse_redis_url(config.redis_url);
+    }
+    return config;
+}
+
+}  // namespace tka::plugin

@@ -1,0 +1,54 @@
+// Plugin configuration: the `plugin_opt_*` lines of mosquitto.conf turned into a
+// PluginConfig, with defaults and strict validation. Mosquitto hands the options over
+// without the "plugin_opt_" prefix (plugin_opt_redis_url -> key "redis_url"); keys are
+// matched case-insensitively, as Mosquitto's own plugins do. Any bad value or unknown
+// key throws OptionError, whose message the glue logs before refusing to start.
+#pragma once
+
+#include <chrono>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/redis_url.hpp"
+
+namespace tka::plugin {
+
+// Ordered from most to least severe: a message is logged when its level <= the config's.
+enum class LogLevel { error = 0, warning = 1, notice = 2, info = 3, debug = 4 };
+
+std::string_view log_level_name(LogLevel level);
+
+inline constexpr std::string_view kDefaultRedisUrl = "redis://127.0.0.1:6379";
+inline constexpr int kDefaultRedisTimeoutMs = 200;
+inline constexpr int kMinRedisTimeoutMs = 1;
+inline constexpr int kMaxRedisTimeoutMs = 10000;
+// Longest ACL pattern accepted (MQTT topics are at most 65535 bytes; ours are short).
+inline constexpr std::size_t kMaxAclPatternLength = 1024;
+
+struct PluginConfig {
+    std::string redis_url{kDefaultRedisUrl};  // as configured (may hold a password)
+    RedisEndpoint redis_endpoint;             // parsed redis_url
+    std::chrono::milliseconds redis_timeout{kDefaultRedisTimeoutMs};  // connect and command
+    std::vector<std::string> acl_read;   // topic patterns with %o / %u, for reading
+    std::vector<std::string> acl_write;  // topic patterns with %o / %u, for publishing
+    LogLevel log_level = LogLevel::notice;
+};
+
+class OptionError : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
+// Checks one ACL pattern: a valid MQTT topic filter ('+' and '#' whole levels, '#' last)
+// whose only '%' sequences are %o and %u. Returns an empty string when fine, else why not.
+std::string check_acl_pattern(std::string_view pattern);
+
+// Builds the configuration from (key, value) pairs in configuration-file order.
+// Repeated acl_read / acl_write lines accumulate; other repeated keys: the last one wins.
+// Throws OptionError("Invalid 'redis_timeout_ms' value 'abc' (...)") and the like.
+PluginConfig parse_options(const std::vector<std::pair<std::string, std::string>>& options);
+
+}  // namespace tka::plugin

@@ -1,0 +1,245 @@
+// The plugin logic behind the Mosquitto glue (see token_auth_plugin.hpp).
+#include "plugin/token_auth_plugin.hpp"
+
+#include <algorithm>
+#include <unordered_set>
+#include <utility>
+
+#include "common/time_format.hpp"
+
+namespace tka::plugin {
+
+namespace {
+
+std::string describe_client(std::optional<std::string_view> client_id,
+                            std::optional<std::string_view> username) {
+    std::string out = "client '" + std::string(client_id.value_or("")) + "'";
+    if (username) {
+        out += " (username '" + std::string(*username) + "')";
+    }
+    return out;
+}
+
+}  // namespace
+
+RedisOptions redis_options(const PluginConfig& config) {
+    RedisOptions options;
+    options.endpoint = config.redis_endpoint;
+    options.connect_timeout = config.redis_timeout;
+    options.command_timeout = config.redis_timeout;
+    options.max_backoff = std::chrono::milliseconds(2000);
+    return options;
+}
+
+TokenAuthPlugin::TokenAuthPlugin(PluginConfig config, LogSink sink, PluginRuntimeOptions runtime)
+    : config_(std::move(config)),
+      runtime_(runtime),
+      logger_(std::move(sink), config_.log_level),
+      authenticator_(redis_options(config_), logger_),
+      acl_(config_.acl_read, config_.acl_write) {
+    EventConsumerOptions consumer_options;
+    consumer_options.redis = redis_options(config_);
+    consumer_options.block = runtime_.consumer_block;
+    consumer_ = std::make_unique<EventConsumer>(std::move(consumer_options));
+}
+
+TokenAuthPlugin::~TokenAuthPlugin() {
+    stop();
+}
+
+void TokenAuthPlugin::start() {
+    logger_.log(LogLevel::notice,
+                "using Redis at " + config_.redis_endpoint.redacted() + ", timeout " +
+                    std::to_string(config_.redis_timeout.count()) + " ms, ACL " +
+                    (acl_.active() ? "patterns active" : "not restricted (no patterns)"));
+    authenticator_.probe();
+    if (runtime_.start_consumer) {
+        consumer_->start();
+    }
+}
+
+void TokenAuthPlugin::stop() {
+    if (consumer_) {
+        consumer_->stop();
+    }
+}
+
+AuthDecision TokenAuthPlugin::on_basic_auth(Handle handle,
+                                            std::optional<std::string_view> client_id,
+                                            std::optional<std::string_view> username,
+                                            std::optional<std::string_view> password,
+                                            std::int64_t now_ms) {
+    // A reused handle (the broker recycles memory) must not inherit an old entry.
+    tracker_.remove(handle);
+
+    AuthDecision decision = authenticator_.authenticate(username, password, now_ms / 1000);
+    switch (decision.kind) {
+        case AuthDecision::Kind::defer:
+            ++counters_.auth_deferred;
+            break;
+        case AuthDecision::Kind::deny:
+            ++counters_.auth_denied;
+            if (decision.reason == DenyReason::redis_unavailable) {
+                ++counters_.auth_redis_failures;
+            }
+            logger_.log(LogLevel::notice, describe_client(client_id, username) + " refused: " +
+                                              std::string(deny_reason_name(decision.reason)));
+            break;
+        case AuthDecision::Kind::allow: {
+            ++counters_.auth_allowed;
+            TrackedConnection conn;
+            conn.handle = handle;
+            conn.client_id = std::string(client_id.value_or(""));
+            conn.org_id = decision.org_id;
+            conn.user_id = decision.user_id;
+            conn.token_id = decision.token_id;
+            conn.deadline_ms = decision.expires_at * 1000;
+            tracker_.add(std::move(conn));
+            if (logger_.enabled(LogLevel::info)) {
+                logger_.log(LogLevel::info, describe_client(client_id, username) +
+                                                " authenticated with token " + decision.token_id +
+                                                ", expires " + format_rfc3339(decision.expires_at));
+            }
+            if (first_auth_ms_ == 0) {
+                first_auth_ms_ = now_ms;
+            }
+            break;
+        }
+    }
+    if (counters_.ticks == 0 && first_auth_ms_ != 0 && !tick_warning_logged_ &&
+        now_ms - first_auth_ms_ >= runtime_.tick_warning_after.count()) {
+        tick_warning_logged_ = true;
+        logger_.log(LogLevel::warning,
+                    "no MOSQ_EVT_TICK received since the first token connection: expired and "
+                    "revoked tokens cannot be disconnected. Mosquitto 2.0.11 sends no ticks "
+                    "with 'per_listener_settings true'; set it to false.");
+    }
+    return decision;
+}
+
+AclResult TokenAuthPlugin::on_acl_check(Handle handle, std::string_view topic,
+                                        Access access) const {
+    if (!acl_.active()) {
+        return AclResult::defer;
+    }
+    const TrackedConnection* conn = tracker_.find(handle);
+    if (conn == nullptr) {
+        return AclResult::defer;  // not a token connection
+    }
+    return acl_.check(conn->org_id, conn->user_id, topic, access);
+}
+
+void TokenAuthPlugin::on_disconnect(Handle handle) {
+    tracker_.remove(handle);
+}
+
+void TokenAuthPlugin::kicked(Handle handle) {
+    tracker_.remove(handle);
+}
+
+void TokenAuthPlugin::kick_all(const std::vector<Handle>& handles, const std::string& reason,
+                               std::vector<Kick>& kicks) {
+    for (Handle handle : handles) {
+        const TrackedConnection* conn = tracker_.find(handle);
+        if (conn == nullptr) {
+            continue;
+        }
+        kicks.push_back(Kick{handle, conn->client_id, conn->token_id, reason, true});
+    }
+}
+
+void TokenAuthPlugin::apply(const ConsumerItem& item, std::vector<Kick>& kicks) {
+    if (const auto* event = std::get_if<Event>(&item)) {
+        switch (event->type) {
+            case Event::Type::token_created:
+                return;  // nothing is connected with a token that did not exist
+            case Event::Type::token_refreshed: {
+                const std::size_t moved =
+                    tracker_.extend(event->token_id, event->expires_at * 1000);
+                if (moved > 0) {
+                    ++counters_.events_applied;
+                    logger_.log(LogLevel::info, "token " + event->token_id +
+                                                    " refreshed: " + std::to_string(moved) +
+                                                    " connection(s) now expire " +
+                                                    format_rfc3339(event->expires_at));
+                }
+                return;
+            }
+            case Event::Type::token_revoked: {
+                std::vector<Handle> handles;
+                for (Handle h : tracker_.by_token(event->token_id)) {
+                    const TrackedConnection* conn = tracker_.find(h);
+                    if (conn != nullptr && conn->org_id == event->org_id) {
+                        handles.push_back(h);
+                    }
+                }
+                if (!handles.empty()) {
+                    ++counters_.events_applied;
+                }
+                kick_all(handles, event->reason.empty() ? "revoked" : event->reason, kicks);
+                return;
+            }
+            case Event::Type::org_updated: {
+                if (event->token_auth) {
+                    return;
+                }
+                const auto handles = tracker_.by_org(event->org_id);
+                if (!handles.empty()) {
+                    ++counters_.events_applied;
+                }
+                kick_all(handles, "token_auth_off", kicks);
+                return;
+            }
+        }
+        return;
+    }
+    const auto& verdict = std::get<TokenVerdict>(item);
+    ++counters_.verdicts_applied;
+    std::vector<Handle> handles;
+    for (Handle h : tracker_.by_token(verdict.token_id)) {
+        const TrackedConnection* conn = tracker_.find(h);
+        if (conn != nullptr && conn->org_id == verdict.org_id) {
+            handles.push_back(h);
+        }
+    }
+    if (verdict.alive) {
+        tracker_.extend(verdict.token_id, verdict.expires_at * 1000);
+    } else {
+        kick_all(handles, verdict.reason, kicks);
+    }
+}
+
+std::vector<Kick> TokenAuthPlugin::on_tick(std::int64_t now_ms) {
+    ++counters_.ticks;
+    std::vector<Kick> kicks;
+
+    ConsumerOutput output = consumer_->drain();
+    for (const auto& [level, message] : output.logs) {
+        logger_.log(level, message);
+    }
+    if (output.wants_snapshot) {
+        consumer_->provide_snapshot(tracker_.snapshot());
+    }
+    for (const ConsumerItem& item : output.items) {
+        apply(item, kicks);
+    }
+    for (const TrackedConnection& conn : tracker_.due(now_ms)) {
+        kicks.push_back(Kick{conn.handle, conn.client_id, conn.token_id, "expired", true});
+    }
+
+    // One kick per connection; decide takeover safety before anything is carried out.
+    std::unordered_set<Handle> seen;
+    std::vector<Kick> out;
+    out.reserve(kicks.size());
+    for (Kick& kick : kicks) {
+        if (!seen.insert(kick.handle).second) {
+            continue;
+        }
+        kick.by_client_id = tracker_.owns_client_id(kick.handle);
+        out.push_back(std::move(kick));
+    }
+    counters_.kicks += out.size();
+    return out;
+}
+
+}  // namespace tka::plugin

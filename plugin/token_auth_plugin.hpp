@@ -1,0 +1,112 @@
+// The plugin's whole state and behaviour, without Mosquitto: one object per loaded plugin
+// (configuration, authenticator, connection tracker, ACL matcher, event consumer,
+// counters), whose on_* methods take plain values and return decisions. plugin.cpp maps
+// broker events onto them and decisions onto MOSQ_ERR_* codes; tests call them directly.
+//
+// Closing connections: on_tick() gathers every connection to close -- deadline passed,
+// token revoked or replaced, org token auth switched off (from the event stream), or found
+// dead by re-validation -- and returns the list; the caller kicks them afterwards, because
+// a kick fires MOSQ_EVT_DISCONNECT synchronously and re-enters on_disconnect().
+// Broker thread only, except the event consumer's own thread (see event_consumer.hpp).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "plugin/acl_matcher.hpp"
+#include "plugin/authenticator.hpp"
+#include "plugin/connection_tracker.hpp"
+#include "plugin/event_consumer.hpp"
+#include "plugin/logger.hpp"
+#include "plugin/options.hpp"
+
+namespace tka::plugin {
+
+// One connection to close.
+struct Kick {
+    Handle handle = 0;
+    std::string client_id;
+    std::string token_id;
+    std::string reason;  // expired, revoked, replaced, token_auth_off, unknown_token, unknown_org
+    // False when a newer tracked connection shares the client id (takeover in progress):
+    // kicking by client id would hit the newer one, so the caller only forgets this entry.
+    bool by_client_id = true;
+};
+
+struct PluginCounters {
+    std::uint64_t auth_allowed = 0;
+    std::uint64_t auth_denied = 0;
+    std::uint64_t auth_deferred = 0;
+    std::uint64_t auth_redis_failures = 0;  // denials because Redis could not be asked
+    std::uint64_t kicks = 0;                // connections handed out to be closed
+    std::uint64_t events_applied = 0;       // stream events that touched a connection
+    std::uint64_t verdicts_applied = 0;     // re-validation answers processed
+    std::uint64_t ticks = 0;
+};
+
+struct PluginRuntimeOptions {
+    bool start_consumer = true;
+    std::chrono::milliseconds consumer_block{1000};  // XREAD BLOCK
+    // Warn when no TICK arrived this long after the first successful token CONNECT.
+    std::chrono::milliseconds tick_warning_after{5000};
+};
+
+class TokenAuthPlugin {
+  public:
+    TokenAuthPlugin(PluginConfig config, LogSink sink, PluginRuntimeOptions runtime = {});
+    ~TokenAuthPlugin();
+    TokenAuthPlugin(const TokenAuthPlugin&) = delete;
+    TokenAuthPlugin& operator=(const TokenAuthPlugin&) = delete;
+
+    // Probes Redis (logs if unreachable, never fails) and starts the event consumer.
+    void start();
+    // Stops the event consumer (joins its thread).
+    void stop();
+
+    // nullopt for absent client id / username / password. now_ms: unix milliseconds.
+    AuthDecision on_basic_auth(Handle handle, std::optional<std::string_view> client_id,
+                               std::optional<std::string_view> username,
+                               std::optional<std::string_view> password, std::int64_t now_ms);
+    AclResult on_acl_check(Handle handle, std::string_view topic, Access access) const;
+    std::vector<Kick> on_tick(std::int64_t now_ms);
+    void on_disconnect(Handle handle);
+
+    // After carrying out (or skipping) a Kick: forget the connection.
+    void kicked(Handle handle);
+    bool tracked(Handle handle) const { return tracker_.contains(handle); }
+    bool acl_active() const { return acl_.active(); }
+
+    // Applies one consumer item, appending connections to close to `kicks`.
+    void apply(const ConsumerItem& item, std::vector<Kick>& kicks);
+
+    const PluginConfig& config() const { return config_; }
+    const PluginCounters& counters() const { return counters_; }
+    const ConnectionTracker& tracker() const { return tracker_; }
+    EventConsumer& consumer() { return *consumer_; }
+    const Logger& logger() const { return logger_; }
+
+  private:
+    void kick_all(const std::vector<Handle>& handles, const std::string& reason,
+                  std::vector<Kick>& kicks);
+
+    PluginConfig config_;
+    PluginRuntimeOptions runtime_;
+    Logger logger_;
+    Authenticator authenticator_;
+    ConnectionTracker tracker_;
+    AclMatcher acl_;
+    std::unique_ptr<EventConsumer> consumer_;
+    PluginCounters counters_;
+    std::int64_t first_auth_ms_ = 0;  // unix ms of the first allowed token CONNECT
+    bool tick_warning_logged_ = false;
+};
+
+// RedisOptions for the plugin's connections from its configuration.
+RedisOptions redis_options(const PluginConfig& config);
+
+}  // namespace tka::plugin

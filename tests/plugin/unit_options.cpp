@@ -1,0 +1,84 @@
+// Option parsing: defaults, every option's good and bad values, the error messages.
+#include <catch2/catch.hpp>
+
+#include "plugin/options.hpp"
+
+using tka::plugin::LogLevel;
+using tka::plugin::OptionError;
+using tka::plugin::parse_options;
+using Pairs = std::vector<std::pair<std::string, std::string>>;
+
+namespace {
+std::string error_of(const Pairs& pairs) {
+    try {
+        parse_options(pairs);
+    } catch (const OptionError& e) {
+        return e.what();
+    }
+    return "";
+}
+}  // namespace
+
+TEST_CASE("options: defaults without any plugin_opt line", "[plugin][options]") {
+    const auto c = parse_options({});
+    CHECK(c.redis_url == "redis://127.0.0.1:6379");
+    CHECK(c.redis_endpoint.host == "127.0.0.1");
+    CHECK(c.redis_endpoint.port == 6379);
+    CHECK(c.redis_timeout.count() == 200);
+    CHECK(c.acl_read.empty());
+    CHECK(c.acl_write.empty());
+    CHECK(c.log_level == LogLevel::notice);
+}
+
+TEST_CASE("options: good values", "[plugin][options]") {
+    const auto c = parse_options({{"redis_url", "redis://10.0.0.5:6390/2"},
+                                  {"REDIS_TIMEOUT_MS", " 1500 "},
+                                  {"acl_read", "orgs/%o/#, orgs/%o/users/%u/+"},
+                                  {"acl_read", "public/#"},
+                                  {"acl_write", "orgs/%o/users/%u/#"},
+                                  {"log_level", "DEBUG"}});
+    CHECK(c.redis_endpoint.host == "10.0.0.5");
+    CHECK(c.redis_endpoint.port == 6390);
+    CHECK(c.redis_endpoint.db == 2);
+    CHECK(c.redis_timeout.count() == 1500);
+    CHECK(c.acl_read == std::vector<std::string>{"orgs/%o/#", "orgs/%o/users/%u/+", "public/#"});
+    CHECK(c.acl_write == std::vector<std::string>{"orgs/%o/users/%u/#"});
+    CHECK(c.log_level == LogLevel::debug);
+}
+
+TEST_CASE("options: timeout bounds", "[plugin][options]") {
+    CHECK(parse_options({{"redis_timeout_ms", "1"}}).redis_timeout.count() == 1);
+    CHECK(parse_options({{"redis_timeout_ms", "10000"}}).redis_timeout.count() == 10000);
+    auto bad = GENERATE(as<std::string>{}, "", "abc", "0", "-5", "10001", "12ms", "1.5",
+                        "99999999999999999999");
+    CAPTURE(bad);
+    CHECK(error_of({{"redis_timeout_ms", bad}})
+              .rfind("Invalid 'redis_timeout_ms' value '" + bad + "'", 0) == 0);
+}
+
+TEST_CASE("options: log levels", "[plugin][options]") {
+    CHECK(parse_options({{"log_level", "error"}}).log_level == LogLevel::error);
+    CHECK(parse_options({{"log_level", "warning"}}).log_level == LogLevel::warning);
+    CHECK(parse_options({{"log_level", "info"}}).log_level == LogLevel::info);
+    CHECK(error_of({{"log_level", "verbose"}}).rfind("Invalid 'log_level' value 'verbose'", 0) ==
+          0);
+}
+
+TEST_CASE("options: bad ACL patterns", "[plugin][options]") {
+    auto bad =
+        GENERATE(as<std::string>{}, "orgs/%x/#", "orgs/#/x", "orgs/a+/b", "orgs/%", "a#", ",", " ");
+    CAPTURE(bad);
+    const std::string msg = error_of({{"acl_write", bad}});
+    CHECK(msg.rfind("Invalid 'acl_write' value", 0) == 0);
+}
+
+TEST_CASE("options: bad redis_url never echoes the URL", "[plugin][options]") {
+    const std::string msg = error_of({{"redis_url", "http://user:s3cret@host:1"}});
+    CHECK(msg.rfind("Invalid 'redis_url' value", 0) == 0);
+    CHECK(msg.find("s3cret") == std::string::npos);
+}
+
+TEST_CASE("options: unknown option is an error", "[plugin][options]") {
+    const std::string msg = error_of({{"redis_host", "x"}});
+    CHECK(msg.find("Unknown option 'plugin_opt_redis_host'") != std::string::npos);
+}

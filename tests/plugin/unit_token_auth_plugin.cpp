@@ -1,0 +1,386 @@
+// TokenAuthPlugin against a real redis-server, tokens minted with OrgStore/TokenStore:
+// allow/deny/defer decisions, fail-closed on a dead Redis, expiry, events turned into kicks
+// (revoke, replace, refresh, token auth off), takeover safety, ACL from memory, and
+// re-validation after the event connection was lost.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <functional>
+#include <thread>
+
+#include "common/org_store.hpp"
+#include "common/time_format.hpp"
+#include "common/token_store.hpp"
+#include "plugin/token_auth_plugin.hpp"
+#include "tests/support/redis_server.hpp"
+
+using namespace std::chrono_literals;
+using tka::plugin::Access;
+using tka::plugin::AclResult;
+using tka::plugin::AuthDecision;
+using tka::plugin::DenyReason;
+using tka::plugin::Handle;
+using tka::plugin::Kick;
+using tka::plugin::LogLevel;
+using tka::plugin::TokenAuthPlugin;
+
+namespace {
+
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+struct Fixture {
+    tka::test::RedisServer redis;
+    tka::RedisConnection admin = redis.connect();
+    std::vector<std::pair<LogLevel, std::string>> logs;
+    std::unique_ptr<TokenAuthPlugin> plugin;
+    tka::Organization org;
+
+    explicit Fixture(std::vector<std::pair<std::string, std::string>> extra = {}) {
+        std::vector<std::pair<std::string, std::string>> opts = {
+            {"redis_url", redis.url()}, {"redis_timeout_ms", "500"}, {"log_level", "debug"}};
+        for (auto& kv : extra) {
+            opts.push_back(std::move(kv));
+        }
+        tka::plugin::PluginRuntimeOptions runtime;
+        runtime.consumer_block = 200ms;
+        plugin = std::make_unique<TokenAuthPlugin>(
+            tka::plugin::parse_options(opts),
+            [this](LogLevel level, const std::string& msg) { logs.emplace_back(level, msg); },
+            runtime);
+        plugin->start();
+        org = new_org(3600);
+        const auto deadline = std::chrono::steady_clock::now() + 5s;
+        while (!plugin->consumer().positioned() && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(10ms);
+        }
+        REQUIRE(plugin->consumer().positioned());
+    }
+
+    tka::Organization new_org(std::int64_t ttl) {
+        tka::OrgStore orgs(admin);
+        return orgs.create("test org", ttl, true, tka::unix_now()).org;
+    }
+
+    tka::IssuedToken mint(const std::string& email, bool replace = true) {
+        return mint_in(org, email, replace);
+    }
+    tka::IssuedToken mint_in(const tka::Organization& o, const std::string& email,
+                             bool replace = true) {
+        tka::TokenStore tokens(admin);
+        return tokens.create(o, email, replace, tka::unix_now());
+    }
+
+    AuthDecision auth(Handle h, const std::string& client, const std::string& user,
+                      const std::string& pw) {
+        return plugin->on_basic_auth(h, client, user, pw, now_ms());
+    }
+
+    // Ticks with the real clock until `done(kicks so far)` or the timeout.
+    std::vector<Kick> tick_until(const std::function<bool(const std::vector<Kick>&)>& done,
+                                 std::chrono::milliseconds timeout = 5s) {
+        std::vector<Kick> all;
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (std::chrono::steady_clock::now() < deadline) {
+            for (Kick& k : plugin->on_tick(now_ms())) {
+                plugin->kicked(k.handle);  // what the glue does after kicking
+                all.push_back(std::move(k));
+            }
+            if (done(all)) {
+                break;
+            }
+            std::this_thread::sleep_for(20ms);
+        }
+        return all;
+    }
+
+    std::size_t count_logs(const std::string& needle) const {
+        std::size_t n = 0;
+        for (const auto& [level, msg] : logs) {
+            n += msg.find(needle) != std::string::npos ? 1 : 0;
+        }
+        return n;
+    }
+};
+
+bool has_kick(const std::vector<Kick>& kicks, Handle h) {
+    return std::any_of(kicks.begin(), kicks.end(), [h](const Kick& k) { return k.handle == h; });
+}
+
+const std::string kOtherPassword = "tkn_" + std::string(43, 'Q');
+
+}  // namespace
+
+TEST_CASE("plugin: a valid token is allowed and tracked until its expiry",
+          "[plugin][core][redis]") {
+    Fixture f;
+    const auto tok = f.mint("alice@example.com");
+    const auto d = f.auth(0x100, "dev1", tok.username(), tok.password);
+    REQUIRE(d.kind == AuthDecision::Kind::allow);
+    CHECK(d.token_id == tok.token_id);
+    CHECK(d.org_id == tok.org_id);
+    CHECK(d.user_id == tok.user_id);
+    CHECK(d.expires_at == tok.expires_at);
+    REQUIRE(f.plugin->tracked(0x100));
+    CHECK(f.plugin->tracker().find(0x100)->deadline_ms == tok.expires_at * 1000);
+
+    // Expiry: not one millisecond early, then closed.
+    CHECK(f.plugin->on_tick(tok.expires_at * 1000 - 1).empty());
+    const auto kicks = f.plugin->on_tick(tok.expires_at * 1000);
+    REQUIRE(kicks.size() == 1);
+    CHECK(kicks[0].handle == 0x100);
+    CHECK(kicks[0].client_id == "dev1");
+    CHECK(kicks[0].reason == "expired");
+    CHECK(kicks[0].by_client_id);
+    f.plugin->on_disconnect(0x100);  // the kick's DISCONNECT
+    CHECK_FALSE(f.plugin->tracked(0x100));
+    // Passwords never reach the log.
+    CHECK(f.count_logs(tok.password) == 0);
+}
+
+TEST_CASE("plugin: refusals and deferrals", "[plugin][core][redis]") {
+    Fixture f;
+    const auto alice = f.mint("alice@example.com");
+    const auto bob = f.mint("bob@example.com");
+    const auto other_org = f.new_org(3600);
+    const auto carol = f.mint_in(other_org, "carol@example.com");
+
+    const auto deny = [&](const std::string& user, const std::string& pw) {
+        const auto d = f.auth(0x200, "c", user, pw);
+        CHECK_FALSE(f.plugin->tracked(0x200));
+        return d.kind == AuthDecision::Kind::deny ? d.reason : DenyReason::redis_unavailable;
+    };
+    CHECK(deny(alice.username(), kOtherPassword) == DenyReason::unknown_token);
+    CHECK(deny(bob.username(), alice.password) == DenyReason::user_mismatch);
+    CHECK(deny(carol.username(), alice.password) != DenyReason::redis_unavailable);
+    CHECK(deny(alice.user_id + "@org_notanorg00", alice.password) != DenyReason::redis_unavailable);
+    CHECK(deny("x@org_bad", alice.password) == DenyReason::malformed_username);
+    CHECK(deny(alice.username(), "tkn_short") == DenyReason::malformed_password);
+
+    const auto defer = [&](std::optional<std::string_view> user,
+                           std::optional<std::string_view> pw) {
+        return f.plugin->on_basic_auth(0x201, "c", user, pw, now_ms()).kind ==
+               AuthDecision::Kind::defer;
+    };
+    CHECK(defer("alice", "secret"));
+    CHECK(defer(alice.username(), std::nullopt));
+    CHECK(defer(std::nullopt, std::nullopt));
+    CHECK(defer(alice.username(), "not-a-token"));
+    CHECK(f.plugin->counters().auth_deferred == 4);
+    CHECK(f.plugin->counters().auth_allowed == 0);
+
+    // Token auth switched off: refused at CONNECT.
+    tka::OrgStore(f.admin).update(f.org.org_id, std::nullopt, false);
+    CHECK(deny(alice.username(), alice.password) == DenyReason::token_auth_off);
+}
+
+TEST_CASE("plugin: Redis down means refused fast, logged once, and recovery",
+          "[plugin][core][redis]") {
+    Fixture f;
+    const auto tok = f.mint("alice@example.com");
+    REQUIRE(f.auth(0x300, "a", tok.username(), tok.password).kind == AuthDecision::Kind::allow);
+
+    f.redis.stop();
+    for (int i = 0; i < 5; ++i) {
+        const auto t0 = std::chrono::steady_clock::now();
+        const auto d = f.auth(0x301, "b", tok.username(), tok.password);
+        CHECK(std::chrono::steady_clock::now() - t0 < 1500ms);
+        REQUIRE(d.kind == AuthDecision::Kind::deny);
+        CHECK(d.reason == DenyReason::redis_unavailable);
+    }
+    // Non-token clients are untouched by the outage.
+    CHECK(f.auth(0x302, "c", "alice", "secret").kind == AuthDecision::Kind::defer);
+    CHECK(f.count_logs("Redis unavailable") == 1);
+    CHECK(f.plugin->counters().auth_redis_failures == 5);
+
+    f.redis.start();
+    f.admin = f.redis.connect();
+    f.org = f.new_org(3600);
+    const auto fresh = f.mint("alice@example.com");
+    AuthDecision d;
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    do {  // the connection's backoff may still hold for a moment
+        d = f.auth(0x303, "d", fresh.username(), fresh.password);
+        if (d.kind == AuthDecision::Kind::allow) {
+            break;
+        }
+        std::this_thread::sleep_for(50ms);
+    } while (std::chrono::steady_clock::now() < deadline);
+    CHECK(d.kind == AuthDecision::Kind::allow);
+    CHECK(f.count_logs("Redis reachable again") == 1);
+}
+
+TEST_CASE("plugin: revocation and replacement close live connections", "[plugin][core][redis]") {
+    Fixture f;
+    const auto t1 = f.mint("alice@example.com");
+    REQUIRE(f.auth(0x400, "a1", t1.username(), t1.password).kind == AuthDecision::Kind::allow);
+    REQUIRE(f.auth(0x401, "a2", t1.username(), t1.password).kind == AuthDecision::Kind::allow);
+    const auto keep = f.mint("keep@example.com");
+    REQUIRE(f.auth(0x402, "k", keep.username(), keep.password).kind == AuthDecision::Kind::allow);
+
+    SECTION("revoke") {
+        tka::TokenStore(f.admin).revoke(f.org.org_id, t1.token_id, tka::unix_now());
+        const auto kicks = f.tick_until([](const auto& k) { return k.size() >= 2; });
+        REQUIRE(kicks.size() == 2);
+        CHECK(has_kick(kicks, 0x400));
+        CHECK(has_kick(kicks, 0x401));
+        CHECK(kicks[0].reason == "revoked");
+    }
+    SECTION("replace (create again with replace_existing)") {
+        const auto t2 = f.mint("alice@example.com", true);
+        const auto kicks = f.tick_until([](const auto& k) { return k.size() >= 2; });
+        REQUIRE(kicks.size() == 2);
+        CHECK(kicks[0].reason == "replaced");
+        CHECK(f.auth(0x403, "a3", t2.username(), t2.password).kind == AuthDecision::Kind::allow);
+    }
+    SECTION("replace_existing false keeps the earlier token") {
+        f.mint("alice@example.com", false);
+        const auto kicks = f.tick_until([](const auto&) { return false; }, 700ms);
+        CHECK(kicks.empty());
+        CHECK(f.plugin->tracked(0x400));
+    }
+    CHECK(f.plugin->tracked(0x402));
+}
+
+TEST_CASE("plugin: token auth switched off closes the org's connections", "[plugin][core][redis]") {
+    Fixture f;
+    const auto tok = f.mint("alice@example.com");
+    const auto other_org = f.new_org(3600);
+    const auto other = f.mint_in(other_org, "bob@example.com");
+    REQUIRE(f.auth(0x500, "a", tok.username(), tok.password).kind == AuthDecision::Kind::allow);
+    REQUIRE(f.auth(0x501, "b", other.username(), other.password).kind == AuthDecision::Kind::allow);
+    tka::OrgStore(f.admin).update(f.org.org_id, std::nullopt, false);
+    const auto kicks = f.tick_until([](const auto& k) { return !k.empty(); });
+    REQUIRE(kicks.size() == 1);
+    CHECK(kicks[0].handle == 0x500);
+    CHECK(kicks[0].reason == "token_auth_off");
+    CHECK(f.plugin->tracked(0x501));
+}
+
+TEST_CASE("plugin: a refresh moves the live connection's deadline", "[plugin][core][redis]") {
+    Fixture f;
+    tka::OrgStore(f.admin).update(f.org.org_id, 5, std::nullopt);
+    f.org.ttl = 5;
+    const auto tok = f.mint("alice@example.com");
+    REQUIRE(f.auth(0x600, "a", tok.username(), tok.password).kind == AuthDecision::Kind::allow);
+    tka::OrgStore(f.admin).update(f.org.org_id, 3600, std::nullopt);
+    const auto refreshed =
+        tka::TokenStore(f.admin).refresh(tok.token_id, tok.password, tka::unix_now());
+    REQUIRE(refreshed.expires_at > tok.expires_at);
+    f.tick_until([&](const auto&) {
+        return f.plugin->tracker().find(0x600)->deadline_ms == refreshed.expires_at * 1000;
+    });
+    CHECK(f.plugin->tracker().find(0x600)->deadline_ms == refreshed.expires_at * 1000);
+    CHECK(f.plugin->on_tick(tok.expires_at * 1000 + 1000).empty());  // old expiry passes
+    // The old password no longer connects; the new one does.
+    CHECK(f.auth(0x601, "b", tok.username(), tok.password).kind == AuthDecision::Kind::deny);
+    CHECK(f.auth(0x602, "c", tok.username(), refreshed.password).kind == AuthDecision::Kind::allow);
+}
+
+TEST_CASE("plugin: client-id takeover never kicks the newer connection", "[plugin][core][redis]") {
+    Fixture f;
+    tka::OrgStore(f.admin).update(f.org.org_id, 5, std::nullopt);
+    f.org.ttl = 5;
+    const auto old_tok = f.mint("old@example.com");
+    tka::OrgStore(f.admin).update(f.org.org_id, 3600, std::nullopt);
+    f.org.ttl = 3600;
+    const auto new_tok = f.mint("new@example.com");
+    REQUIRE(new_tok.expires_at > old_tok.expires_at);
+    REQUIRE(f.auth(0x700, "device", old_tok.username(), old_tok.password).kind ==
+            AuthDecision::Kind::allow);
+    REQUIRE(f.auth(0x701, "device", new_tok.username(), new_tok.password).kind ==
+            AuthDecision::Kind::allow);
+
+    SECTION("the old entry is due before its DISCONNECT arrived") {
+        const auto kicks = f.plugin->on_tick(old_tok.expires_at * 1000);
+        REQUIRE(kicks.size() == 1);
+        CHECK(kicks[0].handle == 0x700);
+        CHECK_FALSE(kicks[0].by_client_id);  // kicking "device" would hit 0x701
+    }
+    SECTION("the old connection's DISCONNECT removes only the old entry") {
+        f.plugin->on_disconnect(0x700);
+        CHECK(f.plugin->tracked(0x701));
+        tka::TokenStore(f.admin).revoke(f.org.org_id, old_tok.token_id, tka::unix_now());
+        const auto kicks = f.tick_until([](const auto&) { return false; }, 700ms);
+        CHECK(kicks.empty());
+        CHECK(f.plugin->tracked(0x701));
+    }
+}
+
+TEST_CASE("plugin: ACL answers from memory for token clients only", "[plugin][core][redis]") {
+    Fixture f({{"acl_read", "orgs/%o/#"}, {"acl_write", "orgs/%o/users/%u/#"}});
+    REQUIRE(f.plugin->acl_active());
+    const auto tok = f.mint("alice@example.com");
+    REQUIRE(f.auth(0x800, "a", tok.username(), tok.password).kind == AuthDecision::Kind::allow);
+    const std::string mine = "orgs/" + tok.org_id;
+    f.redis.stop();  // no Redis needed for any of this
+    CHECK(f.plugin->on_acl_check(0x800, mine + "/x", Access::read) == AclResult::allow);
+    CHECK(f.plugin->on_acl_check(0x800, "orgs/org_other000000/x", Access::read) == AclResult::deny);
+    CHECK(f.plugin->on_acl_check(0x800, mine + "/users/" + tok.user_id + "/t", Access::write) ==
+          AclResult::allow);
+    CHECK(f.plugin->on_acl_check(0x800, mine + "/users/someone/t", Access::write) ==
+          AclResult::deny);
+    CHECK(f.plugin->on_acl_check(0x800, "#", Access::subscribe) == AclResult::deny);
+    CHECK(f.plugin->on_acl_check(0x999, "#", Access::subscribe) == AclResult::defer);
+}
+
+TEST_CASE("plugin: without ACL patterns ACL checks are deferred", "[plugin][core][redis]") {
+    Fixture f;
+    const auto tok = f.mint("alice@example.com");
+    REQUIRE(f.auth(0x810, "a", tok.username(), tok.password).kind == AuthDecision::Kind::allow);
+    CHECK_FALSE(f.plugin->acl_active());
+    CHECK(f.plugin->on_acl_check(0x810, "anything", Access::write) == AclResult::defer);
+}
+
+TEST_CASE("plugin: re-validation after the event connection was lost", "[plugin][core][redis]") {
+    Fixture f;
+    const auto tok = f.mint("alice@example.com");
+    REQUIRE(f.auth(0x900, "a", tok.username(), tok.password).kind == AuthDecision::Kind::allow);
+    f.tick_until([](const auto&) { return false; }, 300ms);
+
+    // Redis restarts without its data: no event will ever announce that the token is gone.
+    f.redis.stop();
+    std::this_thread::sleep_for(300ms);
+    f.redis.start();
+
+    const auto kicks = f.tick_until([](const auto& k) { return !k.empty(); }, 10s);
+    REQUIRE(kicks.size() == 1);
+    CHECK(kicks[0].handle == 0x900);
+    CHECK(kicks[0].reason == "unknown_org");  // the whole organization is gone
+    CHECK(f.count_logs("event stream lost") == 1);
+    CHECK(f.count_logs("re-validating") == 1);
+}
+
+TEST_CASE("plugin: re-validation keeps live tokens and adopts their current expiry",
+          "[plugin][core][redis]") {
+    Fixture f;
+    const auto tok = f.mint("alice@example.com");
+    REQUIRE(f.auth(0x910, "a", tok.username(), tok.password).kind == AuthDecision::Kind::allow);
+    // Kill the consumer's connection (and every other client's): it reconnects, catches up
+    // and re-validates; the token is still alive, so nothing is closed.
+    try {
+        f.admin.command({"CLIENT", "KILL", "TYPE", "normal"});
+    } catch (const tka::RedisError&) {
+        // our own connection may be among those killed
+    }
+    f.tick_until([&](const auto&) { return f.plugin->consumer().revalidations() >= 1; }, 10s);
+    REQUIRE(f.plugin->consumer().revalidations() >= 1);
+    const auto kicks = f.tick_until([](const auto&) { return false; }, 300ms);
+    CHECK(kicks.empty());
+    CHECK(f.plugin->tracked(0x910));
+    CHECK(f.plugin->tracker().find(0x910)->deadline_ms == tok.expires_at * 1000);
+}
+
+TEST_CASE("plugin: warns once when no tick follows token connections", "[plugin][core][redis]") {
+    Fixture f;
+    const auto tok = f.mint("alice@example.com");
+    const auto t0 = now_ms();
+    REQUIRE(f.plugin->on_basic_auth(0xA00, "a", tok.username(), tok.password, t0).kind ==
+            AuthDecision::Kind::allow);
+    f.plugin->on_basic_auth(0xA01, "b", tok.username(), tok.password, t0 + 6000);
+    f.plugin->on_basic_auth(0xA02, "c", tok.username(), tok.password, t0 + 7000);
+    CHECK(f.count_logs("per_listener_settings") == 1);
+}
