@@ -51,7 +51,7 @@ if [[ $QUICK -eq 1 ]]; then
     STALL_S=2; EXPIRY_N=1000; EXPIRY_TTL=5; MEMORY_N=2000; WRK_S=2
 else
     REPS="${REPS:-5}"
-    CONNECT_THREADS=(1 4); WARM_S=2; COLD_N=5000; WARM_N=1000
+    CONNECT_THREADS=(1 4); WARM_S=2; COLD_N=8000; WARM_N=1000
     STALL_S=3; EXPIRY_N=1000; EXPIRY_TTL=6; MEMORY_N=10000; WRK_S=3
 fi
 
@@ -265,15 +265,18 @@ bench_connect() {
                     esac
                     if [[ $mode == warm ]]; then
                         line=$("$B/mqtt_connect_load" --port "${PORT[c_$v]}" --creds "$creds" \
-                            --mode warm --threads "$threads" --duration "$WARM_S" --max-seconds 30)
+                            --mode warm --threads "$threads" --duration "$WARM_S" --max-seconds 30 \
+                            --broker-pid "${PID[c_$v]}")
                     else
                         line=$("$B/mqtt_connect_load" --port "${PORT[c_$v]}" --creds "$creds" \
-                            --mode cold --threads "$threads" --count "$COLD_N" --max-seconds 30)
+                            --mode cold --threads "$threads" --count "$COLD_N" --max-seconds 30 \
+                            --broker-pid "${PID[c_$v]}")
                     fi
                     check_clean connect "$v/$mode/t$threads" "$line"
                     record connect "$mode.t$threads.$v" rate "$(field "$line" rate)"
                     record connect "$mode.t$threads.$v" p50 "$(field "$line" p50_us)"
                     record connect "$mode.t$threads.$v" p99 "$(field "$line" p99_us)"
+                    record connect "$mode.t$threads.$v" cpu "$(field "$line" broker_cpu_us)"
                 done
             done
         done
@@ -285,17 +288,19 @@ bench_connect() {
     echo
     echo "### connect rate (CONNECT->CONNACK->DISCONNECT, medians of $REPS runs)"
     echo
-    printf '| %-5s | %-7s | %-12s | %12s | %8s | %9s | %9s |\n' mode clients variant "connects/s" "vs bare" "p50 us" "p99 us"
-    printf '| %-5s | %-7s | %-12s | %12s | %8s | %9s | %9s |\n' --- --- --- ---: ---: ---: ---:
-    local base row
+    printf '| %-5s | %-7s | %-12s | %12s | %8s | %9s | %9s | %14s | %8s |\n' mode clients variant "connects/s" "vs bare" "p50 us" "p99 us" "broker CPU us" "vs bare"
+    printf '| %-5s | %-7s | %-12s | %12s | %8s | %9s | %9s | %14s | %8s |\n' --- --- --- ---: ---: ---: ---: ---: ---:
+    local base cbase row
     for threads in "${CONNECT_THREADS[@]}"; do
         for mode in warm cold; do
             base=$(median connect "$mode.t$threads.bare" rate)
+            cbase=$(median connect "$mode.t$threads.bare" cpu)
             for v in "${variants[@]}"; do
                 row="$mode.t$threads.$v"
-                printf '| %-5s | %-7s | %-12s | %12s | %8s | %9s | %9s |\n' "$mode" "$threads" "$v" \
+                printf '| %-5s | %-7s | %-12s | %12s | %8s | %9s | %9s | %14s | %8s |\n' "$mode" "$threads" "$v" \
                     "$(median connect "$row" rate)" "$(ratio "$(median connect "$row" rate)" "$base")" \
-                    "$(median connect "$row" p50)" "$(median connect "$row" p99)"
+                    "$(median connect "$row" p50)" "$(median connect "$row" p99)" \
+                    "$(median connect "$row" cpu)" "$(ratio "$(median connect "$row" cpu)" "$cbase")"
             done
         done
     done
