@@ -57,3 +57,34 @@ TEST_CASE("two brokers on one Redis: each closes its connection at expiry", "[e2
     CHECK((ms(*closed_east - expires) >= 0 && ms(*closed_east - expires) <= ms(kCloseWindow)));
     CHECK((ms(*closed_west - expires) >= 0 && ms(*closed_west - expires) <= ms(kCloseWindow)));
 }
+
+TEST_CASE("two brokers on one Redis: a refresh moves the deadline on both", "[e2e][fleet]") {
+    Backend backend;
+    MosquittoBroker east(token_broker(backend.redis));
+    MosquittoBroker west(token_broker(backend.redis));
+    const auto org = backend.org("acme", 2);
+    const auto first = backend.mint(org, "alice@example.com");
+
+    MqttClient on_east;
+    MqttClient on_west;
+    REQUIRE(connect_with(on_east, east.port(), "alice-phone", first) == 0);
+    REQUIRE(connect_with(on_west, west.port(), "alice-laptop", first) == 0);
+
+    backend.orgs.update(org.org_id, 4, std::nullopt);
+    const auto second = backend.tokens.refresh(first.token_id, first.password, unix_now());
+    REQUIRE(second.expires_at >= first.expires_at + 2);
+
+    const auto old_deadline = steady_at(first.expires_at) + kCloseWindow + 300ms;
+    CHECK_FALSE(on_east.wait_disconnected(until(old_deadline)).has_value());
+    CHECK_FALSE(on_west.wait_disconnected(until(old_deadline)).has_value());
+
+    const auto expires = steady_at(second.expires_at);
+    const auto closed_east = on_east.wait_disconnected(until(expires) + 5s);
+    const auto closed_west = on_west.wait_disconnected(until(expires) + 5s);
+    REQUIRE(closed_east.has_value());
+    REQUIRE(closed_west.has_value());
+    INFO("east closed " << ms(*closed_east - expires) << " ms, west " << ms(*closed_west - expires)
+                        << " ms after the new expires_at");
+    CHECK((ms(*closed_east - expires) >= 0 && ms(*closed_east - expires) <= ms(kCloseWindow)));
+    CHECK((ms(*closed_west - expires) >= 0 && ms(*closed_west - expires) <= ms(kCloseWindow)));
+}

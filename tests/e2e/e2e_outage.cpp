@@ -92,3 +92,105 @@ TEST_CASE("Redis restarted: revocations reach the broker again", "[e2e][outage]"
     INFO("closed " << ms(*closed - revoked_at) << " ms after the revoke");
     CHECK(ms(*closed - revoked_at) <= ms(kCloseWindow));
 }
+
+TEST_CASE("Redis down: a live token connection is still closed at its expiry", "[e2e][outage]") {
+    Backend backend;
+    MosquittoBroker broker(token_broker(backend.redis));
+    const auto org = backend.org("acme", 2);
+    const auto alice = backend.mint(org, "alice@example.com");
+    MqttClient client;
+    REQUIRE(connect_with(client, broker.port(), "alice", alice) == 0);
+
+    backend.redis.stop();
+    const auto expires = steady_at(alice.expires_at);
+    const auto closed = client.wait_disconnected(until(expires) + 5s);
+    REQUIRE(closed.has_value());
+    INFO("closed " << ms(*closed - expires) << " ms after expires_at");
+    CHECK(ms(*closed - expires) >= 0);
+    CHECK(ms(*closed - expires) <= ms(kCloseWindow));
+}
+
+TEST_CASE("Redis unreachable when the broker starts: it serves password users, then tokens",
+          "[e2e][outage]") {
+    Backend backend;
+    backend.redis.stop();
+    MosquittoBroker broker(token_broker(backend.redis, {}, {{"operator", "op-secret"}}));
+
+    MqttClient op;
+    CHECK(op.connect(broker.port(), "op", "operator", "op-secret") == 0);
+    {
+        MqttClient probe;
+        const auto started = Clock::now();
+        const int rc = probe.connect(broker.port(), "probe", "0123456789abcdef@org_aaaaaaaaaaaa",
+                                     "tkn_" + std::string(43, 'x'));
+        INFO("token connect without Redis: CONNACK " << rc << " after "
+                                                     << ms(Clock::now() - started) << " ms");
+        CHECK(refused(rc));
+        CHECK(ms(Clock::now() - started) < ms(kFastRefusal));
+    }
+
+    backend.redis.start();
+    backend.reconnect();
+    const auto org = backend.org("acme", 3600);
+    const auto alice = backend.mint(org, "alice@example.com");
+    MqttClient client;
+    REQUIRE(connect_eventually(client, broker.port(), "alice", alice, 10s) == 0);
+
+    // Events flow too: a revoke closes the connection.
+    const auto revoked_at = Clock::now();
+    backend.tokens.revoke(org.org_id, alice.token_id, unix_now());
+    const auto closed = client.wait_disconnected(10s);
+    REQUIRE(closed.has_value());
+    INFO("closed " << ms(*closed - revoked_at) << " ms after the revoke");
+    CHECK(ms(*closed - revoked_at) <= ms(kCloseWindow));
+}
+
+TEST_CASE("an unresponsive Redis does not hang the broker", "[e2e][outage]") {
+    Backend backend;
+    MosquittoBroker broker(token_broker(backend.redis, {}, {{"operator", "op-secret"}}));
+    const auto org = backend.org("acme", 3600);
+    const auto alice = backend.mint(org, "alice@example.com");
+    MqttClient warm;
+    REQUIRE(connect_with(warm, broker.port(), "warm", alice) == 0);
+
+    // Redis keeps its sockets open but answers no client for 3 s.
+    backend.db.command({"CLIENT", "PAUSE", "3000", "ALL"}).expect_ok("CLIENT PAUSE");
+    const auto paused_at = Clock::now();
+
+    MqttClient client;
+    const auto started = Clock::now();
+    const int rc = connect_with(client, broker.port(), "alice", alice);
+    const auto took = ms(Clock::now() - started);
+    MqttClient op;
+    const auto op_started = Clock::now();
+    const int op_rc = op.connect(broker.port(), "op", "operator", "op-secret");
+    const auto op_took = ms(Clock::now() - op_started);
+    REQUIRE(Clock::now() - paused_at < 3s);  // the checks above ran during the pause
+    INFO("token connect: CONNACK " << rc << " after " << took << " ms; password user: CONNACK "
+                                   << op_rc << " after " << op_took << " ms");
+    CHECK(refused(rc));
+    CHECK(took < ms(kFastRefusal));
+    CHECK(op_rc == 0);
+    CHECK(op_took < ms(kFastRefusal));
+}
+
+TEST_CASE("killed plugin connections to Redis: revocations still arrive", "[e2e][outage]") {
+    Backend backend;
+    MosquittoBroker broker(token_broker(backend.redis));
+    const auto org = backend.org("acme", 3600);
+    const auto alice = backend.mint(org, "alice@example.com");
+    MqttClient client;
+    REQUIRE(connect_with(client, broker.port(), "alice", alice) == 0);
+
+    // Drop every other client's connection (the plugin's lookup and event connections).
+    const auto killed = backend.db.command({"CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"});
+    INFO("CLIENT KILL closed " << killed.integer << " connections");
+    CHECK(killed.integer >= 1);
+
+    const auto revoked_at = Clock::now();
+    backend.tokens.revoke(org.org_id, alice.token_id, unix_now());
+    const auto closed = client.wait_disconnected(10s);
+    REQUIRE(closed.has_value());
+    INFO("closed " << ms(*closed - revoked_at) << " ms after the revoke");
+    CHECK(ms(*closed - revoked_at) <= ms(kCloseWindow));
+}
