@@ -88,3 +88,32 @@ TEST_CASE("a password-file user still connects next to the plugin", "[e2e][conne
     MqttClient token_user;
     CHECK(connect_with(token_user, broker.port(), "alice", alice) == 0);
 }
+
+TEST_CASE("oversized and malformed credentials are refused without harming the broker",
+          "[e2e][connect]") {
+    Backend backend;
+    MosquittoBroker broker(token_broker(backend.redis));
+    const auto org = backend.org("acme", 3600);
+    const auto alice = backend.mint(org, "alice@example.com");
+
+    const std::vector<std::pair<std::string, std::string>> attempts = {
+        {alice.username(), "tkn_" + std::string(60000, 'a')},
+        {std::string(60000, 'u') + "@" + org.org_id, alice.password},
+        {alice.user_id + "@org_" + std::string(5000, 'z'), alice.password},
+        {"@" + org.org_id, alice.password},
+        {alice.username() + "@" + org.org_id, alice.password},
+        {alice.username(), "tkn_"},
+        {alice.username(), alice.password + " "},
+        {alice.username(), alice.password.substr(0, alice.password.size() - 1)},
+    };
+    for (const auto& [username, password] : attempts) {
+        MqttClient client;
+        const int rc = client.connect(broker.port(), "c", username, password);
+        INFO("username of " << username.size() << " bytes, password of " << password.size()
+                            << " bytes: CONNACK " << rc);
+        CHECK(refused(rc));
+    }
+    MqttClient client;
+    CHECK(connect_with(client, broker.port(), "c", alice) == 0);
+    CHECK(broker.running());
+}

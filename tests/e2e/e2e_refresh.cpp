@@ -51,3 +51,28 @@ TEST_CASE("after a refresh the old password is refused and the new one accepted"
     CHECK(refused(rc));
     CHECK(connect_with(client, broker.port(), "alice-phone", second) == 0);
 }
+
+TEST_CASE("a refresh shortly before expiry still keeps the connection", "[e2e][refresh]") {
+    Backend backend;
+    MosquittoBroker broker(token_broker(backend.redis));
+    const auto org = backend.org("acme", 2);
+    const auto first = backend.mint(org, "alice@example.com");
+    MqttClient client;
+    REQUIRE(connect_with(client, broker.port(), "alice-phone", first) == 0);
+    backend.orgs.update(org.org_id, 4, std::nullopt);
+
+    // The device refreshes 300 ms before its token lapses (still a valid refresh).
+    const auto old_expiry = steady_at(first.expires_at);
+    REQUIRE_FALSE(client.wait_disconnected(until(old_expiry - 300ms)).has_value());
+    const auto second = backend.tokens.refresh(first.token_id, first.password, unix_now());
+    REQUIRE(Clock::now() < old_expiry);
+
+    CHECK_FALSE(client.wait_disconnected(until(old_expiry + kCloseWindow + 300ms)).has_value());
+    CHECK(client.connected());
+    const auto expires = steady_at(second.expires_at);
+    const auto closed = client.wait_disconnected(until(expires) + 5s);
+    REQUIRE(closed.has_value());
+    INFO("closed " << ms(*closed - expires) << " ms after the new expires_at");
+    CHECK(ms(*closed - expires) >= 0);
+    CHECK(ms(*closed - expires) <= ms(kCloseWindow));
+}
