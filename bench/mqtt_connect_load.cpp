@@ -13,10 +13,10 @@
 //       skips it), then the threads cycle through their credentials for --duration seconds
 //       (or --count).
 // Prints one line: mode= threads= attempts= seconds= rate= ok= refused= errors= p50_us=
-// p99_us= [broker_cpu_us=] (rate: accepted connects per second; broker_cpu_us: CPU time of
-// the broker thread per accepted connect, from /proc/PID/schedstat, which the machine's
-// other load disturbs far less than the rate). Exit status 0 even with refusals: the
-// caller decides (bench.sh flags any refusal or error).
+// p99_us= slow= max_cycle_ms= [broker_cpu_us=] (rate: accepted connects per second; broker_cpu_us:
+// CPU time of the broker thread per accepted connect; slow: whole cycles over 100 ms, from
+// /proc/PID/schedstat, which the machine's other load disturbs far less than the rate). Exit status
+// 0 even with refusals: the caller decides (bench.sh flags any refusal or error).
 #include <atomic>
 #include <cstdio>
 #include <optional>
@@ -40,10 +40,13 @@ struct ThreadResult {
     std::uint64_t ok = 0;
     std::uint64_t refused = 0;
     std::uint64_t errors = 0;
+    std::uint64_t slow = 0;  // cycles longer than 100 ms (SYN retransmits, stalls)
+    double max_cycle_us = 0;
 };
 
+// latency_us: TCP connect start -> CONNACK; cycle_us: the whole cycle up to close().
 Outcome connect_once(int port, const std::string& client_id, const Credential* cred,
-                     std::chrono::milliseconds timeout, double& latency_us) {
+                     std::chrono::milliseconds timeout, double& latency_us, double& cycle_us) {
     const auto start = Clock::now();
     const int fd = mqtt::connect_blocking(port, timeout);
     if (fd < 0) {
@@ -72,6 +75,7 @@ Outcome connect_once(int port, const std::string& client_id, const Credential* c
         }
     }
     ::close(fd);
+    cycle_us = seconds_since(start) * 1e6;
     return outcome;
 }
 
@@ -124,10 +128,11 @@ int main(int argc, char** argv) try {
         for (int t = 0; t < threads; ++t) {
             primers.emplace_back([&, t] {
                 double ignored = 0;
+                double ignored_cycle = 0;
                 for (std::size_t i = static_cast<std::size_t>(t); i < creds.size();
                      i += static_cast<std::size_t>(threads)) {
                     connect_once(port, id_prefix + "p" + std::to_string(i), &creds[i], timeout,
-                                 ignored);
+                                 ignored, ignored_cycle);
                 }
             });
         }
@@ -173,7 +178,13 @@ int main(int argc, char** argv) try {
                 double latency = 0;
                 const std::string client_id =
                     id_prefix + std::to_string(t) + "-" + std::to_string(seq);
-                const Outcome outcome = connect_once(port, client_id, cred, timeout, latency);
+                double cycle = 0;
+                const Outcome outcome =
+                    connect_once(port, client_id, cred, timeout, latency, cycle);
+                r.max_cycle_us = std::max(r.max_cycle_us, cycle);
+                if (cycle > 100000) {
+                    ++r.slow;
+                }
                 record(r, outcome, latency);
             }
         });
@@ -189,6 +200,8 @@ int main(int argc, char** argv) try {
         total.ok += r.ok;
         total.refused += r.refused;
         total.errors += r.errors;
+        total.slow += r.slow;
+        total.max_cycle_us = std::max(total.max_cycle_us, r.max_cycle_us);
         total.latencies_us.insert(total.latencies_us.end(), r.latencies_us.begin(),
                                   r.latencies_us.end());
     }
@@ -203,6 +216,8 @@ int main(int argc, char** argv) try {
         .add("errors", total.errors)
         .add("p50_us", percentile(total.latencies_us, 50), 1)
         .add("p99_us", percentile(total.latencies_us, 99), 1)
+        .add("slow", total.slow)
+        .add("max_cycle_ms", total.max_cycle_us / 1000.0, 1)
         .add("broker_cpu_us", total.ok > 0 ? cpu_used * 1e6 / static_cast<double>(total.ok) : 0, 1)
         .print();
     return 0;

@@ -213,9 +213,18 @@ field() { tr ' ' '\n' <<<"$1" | awk -F= -v k="$2" '$1 == k {print $2}'; }
 record() { echo "$4" >>"$R/$1.$2.$3"; }  # table row metric value
 median() {
     [[ -s "$R/$1.$2.$3" ]] || { echo "-"; return; }
-    sort -g "$R/$1.$2.$3" | awk '{v[NR] = $1} END {
+    grep -v '^-$' "$R/$1.$2.$3" | sort -g | awk '{v[NR] = $1} END {
         if (NR % 2) m = v[(NR + 1) / 2]; else m = (v[NR / 2] + v[NR / 2 + 1]) / 2;
-        printf "%.1f", m }'
+        if (NR) printf (m < 10 ? "%.2f" : "%.1f"), m; else printf "-" }'
+}
+last() { [[ -s "$R/$1.$2.$3" ]] && tail -n 1 "$R/$1.$2.$3" || echo "-"; }
+# Ratio of this rep's values of two rows (run seconds apart), kept for a median of ratios.
+record_ratio() {  # table row base_row metric
+    record "$1" "$2" "$4_ratio" "$(ratio "$(last "$1" "$2" "$4")" "$(last "$1" "$3" "$4")")"
+}
+spread() {  # table row metric: "min-max" of the recorded values
+    [[ -s "$R/$1.$2.$3" ]] || { echo "-"; return; }
+    sort -g "$R/$1.$2.$3" | awk 'NR == 1 {lo = $1} {hi = $1} END {printf "%.0f-%.0f", lo, hi}'
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2f", a / b }'; }
 WARNINGS=()
@@ -273,10 +282,15 @@ bench_connect() {
                             --broker-pid "${PID[c_$v]}")
                     fi
                     check_clean connect "$v/$mode/t$threads" "$line"
+                    [[ "$(field "$line" slow)" == 0 ]] || warn "connect/$v/$mode/t$threads: $(field "$line" slow) cycles over 100 ms (max $(field "$line" max_cycle_ms) ms)"
                     record connect "$mode.t$threads.$v" rate "$(field "$line" rate)"
                     record connect "$mode.t$threads.$v" p50 "$(field "$line" p50_us)"
                     record connect "$mode.t$threads.$v" p99 "$(field "$line" p99_us)"
                     record connect "$mode.t$threads.$v" cpu "$(field "$line" broker_cpu_us)"
+                done
+                for v in "${variants[@]}"; do
+                    record_ratio connect "$mode.t$threads.$v" "$mode.t$threads.bare" rate
+                    record_ratio connect "$mode.t$threads.$v" "$mode.t$threads.bare" cpu
                 done
             done
         done
@@ -288,19 +302,21 @@ bench_connect() {
     echo
     echo "### connect rate (CONNECT->CONNACK->DISCONNECT, medians of $REPS runs)"
     echo
-    printf '| %-5s | %-7s | %-12s | %12s | %8s | %9s | %9s | %14s | %8s |\n' mode clients variant "connects/s" "vs bare" "p50 us" "p99 us" "broker CPU us" "vs bare"
-    printf '| %-5s | %-7s | %-12s | %12s | %8s | %9s | %9s | %14s | %8s |\n' --- --- --- ---: ---: ---: ---: ---: ---:
-    local base cbase row
+    echo "(vs bare: median over runs of the ratio to the bare broker's run seconds before or after;"
+    echo "range: slowest-fastest run; broker CPU: CPU time of the broker thread per accepted connect)"
+    echo
+    printf '| %-5s | %-7s | %-12s | %12s | %13s | %8s | %9s | %9s | %14s | %8s |\n' mode clients variant "connects/s" "range" "vs bare" "p50 us" "p99 us" "broker CPU us" "vs bare"
+    printf '| %-5s | %-7s | %-12s | %12s | %13s | %8s | %9s | %9s | %14s | %8s |\n' --- --- --- ---: ---: ---: ---: ---: ---: ---:
+    local row
     for threads in "${CONNECT_THREADS[@]}"; do
         for mode in warm cold; do
-            base=$(median connect "$mode.t$threads.bare" rate)
-            cbase=$(median connect "$mode.t$threads.bare" cpu)
             for v in "${variants[@]}"; do
                 row="$mode.t$threads.$v"
-                printf '| %-5s | %-7s | %-12s | %12s | %8s | %9s | %9s | %14s | %8s |\n' "$mode" "$threads" "$v" \
-                    "$(median connect "$row" rate)" "$(ratio "$(median connect "$row" rate)" "$base")" \
+                printf '| %-5s | %-7s | %-12s | %12s | %13s | %8s | %9s | %9s | %14s | %8s |\n' "$mode" "$threads" "$v" \
+                    "$(median connect "$row" rate)" "$(spread connect "$row" rate)" \
+                    "$(median connect "$row" rate_ratio)" \
                     "$(median connect "$row" p50)" "$(median connect "$row" p99)" \
-                    "$(median connect "$row" cpu)" "$(ratio "$(median connect "$row" cpu)" "$cbase")"
+                    "$(median connect "$row" cpu)" "$(median connect "$row" cpu_ratio)"
             done
         done
     done
@@ -345,6 +361,9 @@ bench_stall() {
             record stall "$row" max "$(field "$line" max_us)"
             record stall "$row" load "$(field "$load" rate)"
         done
+        for row in "${rows[@]}"; do
+            [[ $row == *_2ms ]] && record_ratio stall "$row" "${row%_2ms}_0ms" p99
+        done
         log "stall: rep $rep/$REPS done"
     done
     for row in "${rows[@]}"; do stop_pid "${PID[s_$row]}"; done
@@ -353,16 +372,16 @@ bench_stall() {
     echo
     echo "### broker stall (publish->deliver of 4 connected pairs at 200 msg/s each, while 4 clients reconnect in a loop; medians of $REPS runs)"
     echo
+    echo "(p99 vs 0 ms Redis: median over runs of p99 with the 2 ms proxy / p99 of the same variant without it)"
+    echo
     printf '| %-16s | %9s | %9s | %17s | %9s | %12s |\n' variant "p50 us" "p99 us" "p99 vs 0 ms Redis" "max us" "connects/s"
     printf '| %-16s | %9s | %9s | %17s | %9s | %12s |\n' --- ---: ---: ---: ---: ---:
-    local p99 base
+    local vs
     for row in "${rows[@]}"; do
-        p99=$(median stall "$row" p99)
-        base="-"
-        [[ $row == *_2ms ]] && base=$(median stall "${row%_2ms}_0ms" p99)
-        [[ $row == *_0ms ]] && base=$p99
+        vs="-"
+        [[ $row == *_2ms ]] && vs=$(median stall "$row" p99_ratio)
         printf '| %-16s | %9s | %9s | %17s | %9s | %12s |\n' "$row" "$(median stall "$row" p50)" \
-            "$p99" "$(ratio "$p99" "$base")" "$(median stall "$row" max)" "$(median stall "$row" load)"
+            "$(median stall "$row" p99)" "$vs" "$(median stall "$row" max)" "$(median stall "$row" load)"
     done
 }
 
@@ -421,6 +440,10 @@ bench_memory() {
             record memory "$v" per_conn "$(field "$line" per_conn_bytes)"
             stop_pid "${PID[m_$v]}"
         done
+        for v in "${PLUGIN_VARIANTS[@]}"; do
+            record memory "$v" extra "$(awk -v a="$(last memory "$v" per_conn)" \
+                -v b="$(last memory bare per_conn)" 'BEGIN { printf "%.0f", a - b }')"
+        done
         log "memory: rep $rep/$REPS done"
     done
     stop_pid "${PID[m_redis]}"
@@ -430,12 +453,9 @@ bench_memory() {
     echo
     printf '| %-12s | %14s | %14s | %14s | %22s |\n' variant "RSS before kB" "RSS after kB" "bytes per conn" "plugin bytes per conn"
     printf '| %-12s | %14s | %14s | %14s | %22s |\n' --- ---: ---: ---: ---:
-    local base; base=$(median memory bare per_conn)
     for v in "${variants[@]}"; do
-        local pc extra="-"; pc=$(median memory "$v" per_conn)
-        [[ $v != bare ]] && extra=$(awk -v a="$pc" -v b="$base" 'BEGIN { printf "%.0f", a - b }')
         printf '| %-12s | %14s | %14s | %14s | %22s |\n' "$v" "$(median memory "$v" before)" \
-            "$(median memory "$v" after)" "$pc" "$extra"
+            "$(median memory "$v" after)" "$(median memory "$v" per_conn)" "$(median memory "$v" extra)"
     done
 }
 
@@ -488,6 +508,7 @@ bench_tokend() {
             record tokend "$row" p50 "$(field "$line" p50_us)"
             record tokend "$row" p99 "$(field "$line" p99_us)"
         done
+        for row in "${rows[@]}"; do record_ratio tokend "$row" trivial rate; done
         log "tokend: rep $rep/$REPS done"
     done
     for row in "${rows[@]}" redis; do stop_pid "${PID[t_$row]}"; done
@@ -497,10 +518,9 @@ bench_tokend() {
     echo
     printf '| %-13s | %12s | %12s | %9s | %9s |\n' server "requests/s" "vs trivial" "p50 us" "p99 us"
     printf '| %-13s | %12s | %12s | %9s | %9s |\n' --- ---: ---: ---: ---:
-    local base; base=$(median tokend trivial rate)
     for row in "${rows[@]}"; do
         printf '| %-13s | %12s | %12s | %9s | %9s |\n' "$row" "$(median tokend "$row" rate)" \
-            "$(ratio "$(median tokend "$row" rate)" "$base")" "$(median tokend "$row" p50)" \
+            "$(median tokend "$row" rate_ratio)" "$(median tokend "$row" p50)" \
             "$(median tokend "$row" p99)"
     done
 }
