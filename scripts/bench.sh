@@ -6,7 +6,7 @@
 # alike) and prints one table per benchmark: medians, and ratios measured in the same run.
 #
 #   scripts/bench.sh [--quick] [--reps N] [--no-build] [SECTION...]
-#   SECTION: connect stall expiry memory tokend   (default: all of them)
+#   SECTION: connect stall expiry revoke memory tokend   (default: all of them)
 #   env: BENCH_BUILD_DIR (default build/bench), TKA_BENCH_PLUGIN_VARIANTS (see below)
 #
 # Only loopback, every loop bounded, only the PIDs this script started are killed.
@@ -38,21 +38,21 @@ while [[ $# -gt 0 ]]; do
         --reps) REPS="$2"; shift ;;
         --no-build) BUILD=0 ;;
         -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
-        connect|stall|expiry|memory|tokend) SECTIONS+=("$1") ;;
+        connect|stall|expiry|revoke|memory|tokend) SECTIONS+=("$1") ;;
         *) echo "bench.sh: unknown argument '$1'" >&2; exit 2 ;;
     esac
     shift
 done
-[[ ${#SECTIONS[@]} -eq 0 ]] && SECTIONS=(connect stall expiry memory tokend)
+[[ ${#SECTIONS[@]} -eq 0 ]] && SECTIONS=(connect stall expiry revoke memory tokend)
 
 if [[ $QUICK -eq 1 ]]; then
     REPS="${REPS:-2}"
     CONNECT_THREADS=(4); WARM_S=1; COLD_N=2000; WARM_N=500
-    STALL_S=2; EXPIRY_N=1000; EXPIRY_TTL=5; MEMORY_N=2000; WRK_S=2
+    STALL_S=2; EXPIRY_N=1000; EXPIRY_TTL=5; MEMORY_N=2000; WRK_S=2; REVOKE_N=1000
 else
     REPS="${REPS:-5}"
     CONNECT_THREADS=(1 4); WARM_S=2; COLD_N=8000; WARM_N=1000
-    STALL_S=3; EXPIRY_N=1000; EXPIRY_TTL=6; MEMORY_N=10000; WRK_S=3
+    STALL_S=3; EXPIRY_N=1000; EXPIRY_TTL=6; MEMORY_N=10000; WRK_S=3; REVOKE_N=1000
 fi
 
 log() { echo "[bench $(date +%H:%M:%S)] $*" >&2; }
@@ -84,7 +84,7 @@ build() {
         -DTKA_BUILD_BENCH=ON -DTKA_BUILD_TESTS=OFF >"$BUILD_DIR.cmake.log" 2>&1 ||
         { cat "$BUILD_DIR.cmake.log" >&2; die "cmake failed"; }
     cmake --build "$BUILD_DIR" -j2 --target mqtt_connect_load delay_proxy stall_probe \
-        expiry_probe rss_probe mint_tokens trivial_http_server >&2 || die "bench tools do not build"
+        expiry_probe rss_probe mint_tokens revoke_probe trivial_http_server >&2 || die "bench tools do not build"
     cmake --build "$BUILD_DIR" -j2 --target tokend >&2 || log "tokend does not build: tokend section skipped"
     cmake --build "$BUILD_DIR" -j2 --target mosquitto_token_auth >&2 ||
         log "plugin does not build: plugin variants skipped"
@@ -419,6 +419,38 @@ bench_expiry() {
             "$(median expiry "$v" p99_ms)" "$(median expiry "$v" max_ms)" \
             "$(median expiry "$v" idle_cpu_pct)" "$(median expiry "$v" expiry_cpu_ms)" \
             "$(median expiry "$v" per_kick_us)"
+    done
+}
+
+# ---- revocation -> close window -------------------------------------------------------------
+bench_revoke() {
+    [[ ${#PLUGIN_VARIANTS[@]} -gt 0 ]] || { warn "revoke: no plugin, skipped"; return; }
+    log "revoke: starting Redis and brokers"
+    start_redis r_redis
+    local v rep line m
+    for v in "${PLUGIN_VARIANTS[@]}"; do start_broker "r_$v" "$v" "${PORT[r_redis]}"; done
+    for rep in $(seq 1 "$REPS"); do
+        for v in $(rotate "$rep" "${PLUGIN_VARIANTS[@]}"); do
+            line=$("$B/revoke_probe" --redis-url "redis://127.0.0.1:${PORT[r_redis]}" \
+                --port "${PORT[r_$v]}" --count "$REVOKE_N" --rate 500 --grace-s 5) ||
+                { warn "revoke probe failed on $v"; continue; }
+            [[ "$(field "$line" open_after)" == 0 && "$(field "$line" connected)" == "$REVOKE_N" ]] ||
+                warn "revoke/$v: $line"
+            for m in p50_ms p99_ms max_ms; do record revoke "$v" "$m" "$(field "$line" "$m")"; done
+        done
+        log "revoke: rep $rep/$REPS done"
+    done
+    for v in "${PLUGIN_VARIANTS[@]}"; do stop_pid "${PID[r_$v]}"; done
+    stop_pid "${PID[r_redis]}"
+
+    echo
+    echo "### revocation -> close ($REVOKE_N live token connections revoked one by one at 500/s; time from the revoke call to the broker closing the socket; medians of $REPS runs)"
+    echo
+    printf '| %-12s | %8s | %8s | %8s |\n' variant "p50 ms" "p99 ms" "max ms"
+    printf '| %-12s | %8s | %8s | %8s |\n' --- ---: ---: ---:
+    for v in "${PLUGIN_VARIANTS[@]}"; do
+        printf '| %-12s | %8s | %8s | %8s |\n' "$v" "$(median revoke "$v" p50_ms)" \
+            "$(median revoke "$v" p99_ms)" "$(median revoke "$v" max_ms)"
     done
 }
 
