@@ -84,7 +84,7 @@ build() {
         -DTKA_BUILD_BENCH=ON -DTKA_BUILD_TESTS=OFF >"$BUILD_DIR.cmake.log" 2>&1 ||
         { cat "$BUILD_DIR.cmake.log" >&2; die "cmake failed"; }
     cmake --build "$BUILD_DIR" -j2 --target mqtt_connect_load delay_proxy stall_probe \
-        expiry_probe rss_probe mint_tokens revoke_probe trivial_http_server >&2 || die "bench tools do not build"
+        expiry_probe rss_probe mint_tokens revoke_probe trivial_http_server nodelay_preload >&2 || die "bench tools do not build"
     cmake --build "$BUILD_DIR" -j2 --target tokend >&2 || log "tokend does not build: tokend section skipped"
     cmake --build "$BUILD_DIR" -j2 --target mosquitto_token_auth >&2 ||
         log "plugin does not build: plugin variants skipped"
@@ -519,9 +519,19 @@ bench_tokend() {
     size=$(curl -s -X POST -H 'Content-Type: application/json' \
         -d "{\"organization_id\":\"$BENCH_ORG_ID\",\"secret_key\":\"$BENCH_SECRET_KEY\",\"user_email\":\"bench-000000@example.com\"}" \
         "http://127.0.0.1:$tport/v2/tokens/create" | wc -c)
-    # trivial: TCP_NODELAY on (the ceiling); trivial_nagle: cpp-httplib's default, Nagle on.
+    # trivial: TCP_NODELAY on (the ceiling); trivial_nagle: cpp-httplib's default, Nagle on;
+    # tokend_nodelay: tokend with TCP_NODELAY forced on accepted sockets by an LD_PRELOAD shim.
     declare -A url=([tokend]="http://127.0.0.1:$tport/v2/tokens/create")
-    local name nodelay
+    local name nodelay rows=(tokend trivial trivial_nagle)
+    if [[ -f "$B/libnodelay_preload.so" ]]; then
+        local nport; nport=$(free_port)
+        spawn t_tokend_nodelay env LD_PRELOAD="$B/libnodelay_preload.so" "$TOKEND" \
+            --redis-url "redis://127.0.0.1:${PORT[t_redis]}" --listen "127.0.0.1:$nport"
+        PID[t_tokend_nodelay]=$LAST_PID
+        wait_port "$nport" "$LAST_PID" || die "tokend (nodelay) did not start"
+        url[tokend_nodelay]="http://127.0.0.1:$nport/v2/tokens/create"
+        rows+=(tokend_nodelay)
+    fi
     for name in trivial trivial_nagle; do
         sport=$(free_port); nodelay=1; [[ $name == trivial_nagle ]] && nodelay=0
         spawn "t_$name" "$B/trivial_http_server" --listen "$sport" --response-bytes "$size" \
@@ -531,7 +541,7 @@ bench_tokend() {
         url[$name]="http://127.0.0.1:$sport/v2/tokens/create"
     done
 
-    local rep row line rows=(tokend trivial trivial_nagle)
+    local rep row line
     for rep in $(seq 1 "$REPS"); do
         for row in $(rotate "$rep" "${rows[@]}"); do
             line=$(wrk_line "${url[$row]}")
@@ -548,10 +558,14 @@ bench_tokend() {
     echo
     echo "### tokend POST /v2/tokens/create (wrk -t2 -c16 ${WRK_S}s keep-alive, $size-byte answers; medians of $REPS runs)"
     echo
-    printf '| %-13s | %12s | %12s | %9s | %9s |\n' server "requests/s" "vs trivial" "p50 us" "p99 us"
-    printf '| %-13s | %12s | %12s | %9s | %9s |\n' --- ---: ---: ---: ---:
+    echo "(trivial: cpp-httplib server without Redis, TCP_NODELAY on; trivial_nagle: the same with"
+    echo "cpp-httplib's default, Nagle on, as tokend; tokend_nodelay: tokend with TCP_NODELAY forced"
+    echo "by bench/nodelay_preload.cpp; vs trivial: median of per-run ratios)"
+    echo
+    printf '| %-14s | %12s | %12s | %9s | %9s |\n' server "requests/s" "vs trivial" "p50 us" "p99 us"
+    printf '| %-14s | %12s | %12s | %9s | %9s |\n' --- ---: ---: ---: ---:
     for row in "${rows[@]}"; do
-        printf '| %-13s | %12s | %12s | %9s | %9s |\n' "$row" "$(median tokend "$row" rate)" \
+        printf '| %-14s | %12s | %12s | %9s | %9s |\n' "$row" "$(median tokend "$row" rate)" \
             "$(median tokend "$row" rate_ratio)" "$(median tokend "$row" p50)" \
             "$(median tokend "$row" p99)"
     done
