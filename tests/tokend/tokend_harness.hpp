@@ -1,0 +1,139 @@
+// Shared set-up of tokend's integration tests: a real redis-server, a real tokend process
+// on a free loopback port, organizations created through tka::OrgStore, and small helpers
+// to POST JSON and read JSON answers with httplib::Client.
+#pragma once
+
+#include <httplib.h>
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/org_store.hpp"
+#include "common/time_format.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/redis_server.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace tka::test {
+
+inline const std::string kTokendBinary = TKA_BINARY_DIR "/tokend/tokend";
+
+struct TestOrg {
+    std::string id;
+    std::string key;
+    std::int64_t ttl = 0;
+};
+
+inline TestOrg make_org(const RedisServer& redis, std::int64_t ttl = 3600, bool token_auth = true) {
+    RedisConnection conn = redis.connect();
+    NewOrganization created = OrgStore(conn).create("test org", ttl, token_auth, unix_now());
+    return {created.org.org_id, created.first_key.secret_key, ttl};
+}
+
+// A tokend process. The destructor stops it (SIGTERM) via tka::test::Process.
+class Tokend {
+  public:
+    explicit Tokend(const std::string& redis_url, std::vector<std::string> extra_args = {},
+                    const std::map<std::string, std::string>& env = {})
+        : port_(free_port()) {
+        std::vector<std::string> argv = {kTokendBinary, "--redis-url", redis_url, "--listen",
+                                         "127.0.0.1:" + std::to_string(port_)};
+        argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+        process_ = std::make_unique<Process>(argv, dir_.file("tokend.log"), env);
+        if (!wait_for_port(port_, std::chrono::seconds(20))) {
+            FAIL("tokend did not start:\n" << process_->log());
+        }
+    }
+
+    int port() const { return port_; }
+    Process& process() { return *process_; }
+    std::string log() const { return process_->log(); }
+
+    httplib::Client client() const {
+        httplib::Client c("127.0.0.1", port_);
+        c.set_connection_timeout(5, 0);
+        c.set_read_timeout(10, 0);
+        return c;
+    }
+
+  private:
+    TempDir dir_;
+    int port_;
+    std::unique_ptr<Process> process_;
+};
+
+struct Reply {
+    int status = 0;  // 0: no HTTP answer at all
+    nlohmann::json json;
+    std::string body;
+    httplib::Headers headers;
+    std::string header(const std::string& name) const {
+        auto it = headers.find(name);
+        return it == headers.end() ? std::string() : it->second;
+    }
+};
+
+inline Reply to_reply(const httplib::Result& result) {
+    Reply r;
+    if (!result) {
+        return r;
+    }
+    r.status = result->status;
+    r.body = result->body;
+    r.headers = result->headers;
+    r.json = nlohmann::json::parse(result->body, nullptr, false);
+    return r;
+}
+
+inline Reply post_raw(httplib::Client& client, const std::string& path, const std::string& body,
+                      const std::string& content_type = "application/json") {
+    return to_reply(client.Post(path.c_str(), body, content_type.c_str()));
+}
+
+inline Reply post_json(httplib::Client& client, const std::string& path,
+                       const nlohmann::json& body) {
+    return post_raw(client, path, body.dump());
+}
+
+inline Reply get(httplib::Client& client, const std::string& path) {
+    return to_reply(client.Get(path.c_str()));
+}
+
+inline nlohmann::json create_body(const TestOrg& org, const std::string& email) {
+    return {{"organization_id", org.id}, {"secret_key", org.key}, {"user_email", email}};
+}
+
+inline nlohmann::json refresh_body(const nlohmann::json& token) {
+    return {{"token_id", token["token_id"]}, {"current_token_password", token["access_token"]}};
+}
+
+// Fails the test with the tokend log attached when the status differs. `reply` is
+// evaluated once.
+#define TKA_REQUIRE_STATUS(reply, expected, tokend)  \
+    do {                                             \
+        const ::tka::test::Reply& tka_r_ = (reply);  \
+        INFO("body: " << tka_r_.body);               \
+        if (tka_r_.status != (expected)) {           \
+            INFO("tokend log:\n" << (tokend).log()); \
+            REQUIRE(tka_r_.status == (expected));    \
+        }                                            \
+    } while (false)
+
+// The error body every failure carries, with the expected status and code.
+#define TKA_REQUIRE_ERROR(reply, expected_status, expected_code, tokend) \
+    do {                                                                 \
+        const ::tka::test::Reply& tka_e_ = (reply);                      \
+        TKA_REQUIRE_STATUS(tka_e_, expected_status, tokend);             \
+        REQUIRE(tka_e_.json.is_object());                                \
+        CHECK(tka_e_.json.value("error", "") == (expected_code));        \
+        REQUIRE(tka_e_.json.contains("error_description"));              \
+        CHECK(tka_e_.json["error_description"].is_string());             \
+        CHECK(tka_e_.json.size() == 2);                                  \
+    } while (false)
+
+}  // namespace tka::test
