@@ -98,6 +98,10 @@ void Server::install_handlers() {
     s.set_write_timeout(10, 0);
     s.set_keep_alive_max_count(100);
     s.set_keep_alive_timeout(5);
+    // httplib writes the head and the body separately; with Nagle on, the body waits for
+    // the client's delayed ACK (~40 ms per keep-alive request). Accepted sockets inherit
+    // TCP_NODELAY from the listening socket.
+    s.set_tcp_nodelay(true);
 
     // Every request passes here first, before httplib reads a body. Requests that need no
     // body are answered right here; a POST with JSON to a token endpoint goes on to the
