@@ -52,11 +52,13 @@ void add_json(CLI::App* leaf, RawArgs& raw) {
 }
 
 CLI::Option* add_ttl(CLI::App* leaf, RawArgs& raw) {
-    return leaf->add_option("--ttl", raw.ttl, "token lifetime in seconds (1..2592000)");
+    return leaf->add_option("--ttl", raw.ttl, "token lifetime in seconds (1..2592000)")
+        ->type_name("SECONDS");
 }
 
 CLI::Option* add_token_auth(CLI::App* leaf, RawArgs& raw) {
-    return leaf->add_option("--token-auth", raw.token_auth, "token authentication: on|off");
+    return leaf->add_option("--token-auth", raw.token_auth, "token authentication for the org")
+        ->type_name("on|off");
 }
 
 std::vector<Leaf> define(CLI::App& app, RawArgs& raw) {
@@ -65,6 +67,7 @@ std::vector<Leaf> define(CLI::App& app, RawArgs& raw) {
     app.add_option("--redis-url", raw.redis_url,
                    "redis://[user:password@]host:port[/db], unix:///path or "
                    "redis+sentinel://...")
+        ->type_name("URL")
         ->envname(kRedisUrlEnv)
         ->capture_default_str();
 
@@ -76,7 +79,7 @@ std::vector<Leaf> define(CLI::App& app, RawArgs& raw) {
     {
         Leaf l{org->add_subcommand("create", "create an organization and its first secret key"),
                Command::org_create};
-        l.app->add_option("--name", raw.name, "display name")->required();
+        l.app->add_option("--name", raw.name, "display name")->type_name("NAME")->required();
         l.ttl = add_ttl(l.app, raw);
         l.token_auth = add_token_auth(l.app, raw);
         add_json(l.app, raw);
@@ -134,7 +137,8 @@ std::vector<Leaf> define(CLI::App& app, RawArgs& raw) {
     {
         Leaf l{token->add_subcommand("list", "list tokens (never passwords)"), Command::token_list};
         add_org_id(l.app, raw);
-        l.email = l.app->add_option("--email", raw.email, "only the tokens of this e-mail");
+        l.email = l.app->add_option("--email", raw.email, "only the tokens of this e-mail")
+                      ->type_name("E-MAIL");
         add_json(l.app, raw);
         leaves.push_back(l);
     }

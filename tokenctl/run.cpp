@@ -91,8 +91,12 @@ int run(const std::vector<std::string>& args, std::istream& in, std::ostream& ou
     } catch (const Denied& e) {
         return fail(err, kExitRefused, denied_message(e, request));
     } catch (const RedisError& e) {
-        return fail(err, kExitRedis,
-                    fmt::format("Redis at {} failed: {}", options.endpoint.redacted(), e.what()));
+        std::string what = e.what();
+        auto where = options.endpoint.redacted();
+        if (what.find(where) == std::string::npos) {
+            what = fmt::format("Redis at {}: {}", where, what);
+        }
+        return fail(err, kExitRedis, what);
     } catch (const std::exception& e) {
         return fail(err, kExitRefused, e.what());
     }

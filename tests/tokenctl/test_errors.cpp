@@ -1,0 +1,107 @@
+// tokenctl's failure contract: non-zero exit and exactly one "tokenctl: ..." line on
+// stderr, for bad flags, bad ids, bad TTLs, unknown organizations and a dead Redis; and
+// nothing is written to Redis when the command line is wrong.
+#include <chrono>
+
+#include "tests/tokenctl/tokenctl_harness.hpp"
+
+using namespace tka;
+using namespace tka::test;
+
+TEST_CASE("a TTL outside 1..2592000 is a usage error and creates nothing", "[tokenctl][errors]") {
+    RedisServer redis;
+    auto ttl = GENERATE(as<std::string>{}, "0", "2592001", "-1", "abc", "60s", "", "1.5");
+    auto create = tokenctl(redis, {"org", "create", "--name", "Bad", "--ttl=" + ttl});
+    require_one_line_error(create);
+    CHECK(create.exit_code == 2);
+    CHECK(tokenctl_json(redis, {"org", "list"}).empty());
+
+    auto org = create_org(redis, "Good");
+    auto set = tokenctl(redis, {"org", "set", org.org_id, "--ttl=" + ttl});
+    require_one_line_error(set);
+    CHECK(set.exit_code == 2);
+    CHECK(tokenctl_json(redis, {"org", "show", org.org_id}).at("ttl") == 3600);
+}
+
+TEST_CASE("an unknown organization is refused in one line", "[tokenctl][errors]") {
+    RedisServer redis;
+    const std::string unknown = "org_zzzzzzzzzzzz";
+    auto args = GENERATE_COPY(values<std::vector<std::string>>({
+        {"org", "show", unknown},
+        {"org", "set", unknown, "--ttl", "60"},
+        {"key", "create", unknown},
+        {"key", "list", unknown},
+        {"key", "import", unknown, "cs_legacyKEY0123456789"},
+        {"key", "revoke", unknown, "key_aaaaaaaaaaaa"},
+        {"token", "list", unknown},
+        {"token", "revoke", unknown, "0b7e4a3c-9d2f-4c1e-8a5b-6f0d1e2c3b4a"},
+    }));
+    auto result = tokenctl(redis, args);
+    require_one_line_error(result);
+    CHECK(result.exit_code == 1);
+    CHECK(result.err.find(unknown) != std::string::npos);
+}
+
+TEST_CASE("malformed ids are usage errors", "[tokenctl][errors]") {
+    RedisServer redis;
+    auto org = create_org(redis, "Acme");
+    auto args = GENERATE_COPY(values<std::vector<std::string>>({
+        {"org", "show", "acme"},
+        {"org", "show", "org_ABCDEFGHIJKL"},
+        {"org", "show", "org_abc"},
+        {"org", "set", "org_aaaaaaaaaaaa!", "--ttl", "60"},
+        {"key", "list", "org_aaaaaaaaaaaa\n"},
+        {"key", "revoke", org.org_id, "sk_notakeyid"},
+        {"token", "revoke", org.org_id, "not-a-uuid"},
+        {"token", "revoke", org.org_id, "0B7E4A3C-9D2F-4C1E-8A5B-6F0D1E2C3B4A"},
+    }));
+    auto result = tokenctl(redis, args);
+    require_one_line_error(result);
+    CHECK(result.exit_code == 2);
+}
+
+TEST_CASE("bad flags and missing commands are usage errors", "[tokenctl][errors]") {
+    RedisServer redis;
+    auto org = create_org(redis, "Acme");
+    auto args = GENERATE_COPY(values<std::vector<std::string>>({
+        {},
+        {"org"},
+        {"frobnicate"},
+        {"org", "create"},
+        {"org", "create", "--name", ""},
+        {"org", "create", "--name", "x", "--token-auth", "maybe"},
+        {"org", "create", "--name", "x", "--bogus"},
+        {"org", "set", org.org_id},
+        {"org", "show"},
+        {"org", "show", org.org_id, "extra"},
+        {"key", "import", org.org_id},
+    }));
+    auto result = tokenctl(redis, args);
+    require_one_line_error(result);
+    CHECK(result.exit_code == 2);
+}
+
+TEST_CASE("an unusable Redis URL is a usage error", "[tokenctl][errors]") {
+    auto result = run({kTokenctl, "--redis-url", "http://nope", "org", "list"});
+    require_one_line_error(result);
+    CHECK(result.exit_code == 2);
+}
+
+TEST_CASE("Redis down fails fast in one line", "[tokenctl][errors]") {
+    RedisServer redis;
+    auto org = create_org(redis, "Acme");
+    redis.stop();
+    auto args = GENERATE_COPY(values<std::vector<std::string>>({
+        {"org", "list"},
+        {"org", "create", "--name", "x"},
+        {"org", "show", org.org_id},
+        {"token", "list", org.org_id},
+    }));
+    auto started = std::chrono::steady_clock::now();
+    auto result = tokenctl(redis, args);
+    auto elapsed = std::chrono::steady_clock::now() - started;
+    require_one_line_error(result);
+    CHECK(result.exit_code == 3);
+    CHECK(result.err.find("Redis") != std::string::npos);
+    CHECK(elapsed < std::chrono::seconds(5));
+}
