@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages that building, testing and running mosquitto-token-auth
+# need, and only when one is missing: quiet and quick when everything is there already.
+# Uses sudo only when not root. Safe to run any number of times, with or without a TTY.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config g++ clang-format
+  libhiredis-dev libssl-dev libfmt-dev catch2 nlohmann-json3-dev libcpp-httplib-dev
+  libcli11-dev
+  redis-server mosquitto mosquitto-dev libmosquitto-dev mosquitto-clients
+  curl openssl python3
+)
+
+missing=()
+for pkg in "${packages[@]}"; do
+  if ! dpkg -s "$pkg" >/dev/null 2>&1; then
+    missing+=("$pkg")
+  fi
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+  exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+  sudo=()
+elif command -v sudo >/dev/null 2>&1; then
+  sudo=(sudo)
+else
+  echo "install-deps: missing packages (${missing[*]}) and not root, no sudo" >&2
+  exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
