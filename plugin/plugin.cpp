@@ -171,7 +171,7 @@ int on_disconnect(int /*event*/, void* event_data, void* userdata) {
     auto* ctx = static_cast<PluginContext*>(userdata);
     auto* ed = static_cast<struct mosquitto_evt_disconnect*>(event_data);
     try {
-        ctx->core->on_disconnect(handle_of(ed->client));
+        ctx->core->on_disconnect(handle_of(ed->client), unix_now_ms());
     } catch (...) {
     }
     return MOSQ_ERR_SUCCESS;

@@ -106,14 +106,7 @@ AuthDecision TokenAuthPlugin::on_basic_auth(Handle handle,
             break;
         }
     }
-    if (counters_.ticks == 0 && first_auth_ms_ != 0 && !tick_warning_logged_ &&
-        now_ms - first_auth_ms_ >= runtime_.tick_warning_after.count()) {
-        tick_warning_logged_ = true;
-        logger_.log(LogLevel::warning,
-                    "no MOSQ_EVT_TICK received since the first token connection: expired and "
-                    "revoked tokens cannot be disconnected. Mosquitto 2.0.11 sends no ticks "
-                    "with 'per_listener_settings true'; set it to false.");
-    }
+    check_ticks(now_ms);
     return decision;
 }
 
@@ -129,8 +122,22 @@ AclResult TokenAuthPlugin::on_acl_check(Handle handle, std::string_view topic,
     return acl_.check(conn->org_id, conn->user_id, topic, access);
 }
 
-void TokenAuthPlugin::on_disconnect(Handle handle) {
+void TokenAuthPlugin::on_disconnect(Handle handle, std::int64_t now_ms) {
     tracker_.remove(handle);
+    if (now_ms != 0) {
+        check_ticks(now_ms);
+    }
+}
+
+void TokenAuthPlugin::check_ticks(std::int64_t now_ms) {
+    if (counters_.ticks == 0 && first_auth_ms_ != 0 && !tick_warning_logged_ &&
+        now_ms - first_auth_ms_ >= runtime_.tick_warning_after.count()) {
+        tick_warning_logged_ = true;
+        logger_.log(LogLevel::warning,
+                    "no MOSQ_EVT_TICK received since the first token connection: expired and "
+                    "revoked tokens cannot be disconnected. Mosquitto 2.0.11 sends no ticks "
+                    "with 'per_listener_settings true'; set it to false.");
+    }
 }
 
 void TokenAuthPlugin::kicked(Handle handle) {

@@ -74,7 +74,8 @@ class TokenAuthPlugin {
                                std::optional<std::string_view> password, std::int64_t now_ms);
     AclResult on_acl_check(Handle handle, std::string_view topic, Access access) const;
     std::vector<Kick> on_tick(std::int64_t now_ms);
-    void on_disconnect(Handle handle);
+    // now_ms (unix ms) only feeds the missing-TICK warning; 0 skips it.
+    void on_disconnect(Handle handle, std::int64_t now_ms = 0);
 
     // After carrying out (or skipping) a Kick: forget the connection.
     void kicked(Handle handle);
@@ -91,6 +92,7 @@ class TokenAuthPlugin {
     const Logger& logger() const { return logger_; }
 
   private:
+    void check_ticks(std::int64_t now_ms);
     void kick_all(const std::vector<Handle>& handles, const std::string& reason,
                   std::vector<Kick>& kicks);
 

@@ -118,7 +118,7 @@ TEST_CASE("tracker: re-adding a handle replaces its entry", "[plugin][tracker]")
     CHECK(handles(t.due(4000)) == std::vector<Handle>{1});
 }
 
-TEST_CASE("tracker: indexes by token and org; snapshot lists distinct tokens",
+TEST_CASE("tracker: indexes by token and org, snapshot lists distinct tokens",
           "[plugin][tracker]") {
     ConnectionTracker t;
     t.add(conn(1, "c1", "t1", 1000, "org_a", "u1"));

@@ -114,8 +114,7 @@ const std::string kOtherPassword = "tkn_" + std::string(43, 'Q');
 
 }  // namespace
 
-TEST_CASE("plugin: a valid token is allowed and tracked until its expiry",
-          "[plugin][core][redis]") {
+TEST_CASE("core: a valid token is allowed and tracked until its expiry", "[plugin][core][redis]") {
     Fixture f;
     const auto tok = f.mint("alice@example.com");
     const auto d = f.auth(0x100, "dev1", tok.username(), tok.password);
@@ -141,7 +140,7 @@ TEST_CASE("plugin: a valid token is allowed and tracked until its expiry",
     CHECK(f.count_logs(tok.password) == 0);
 }
 
-TEST_CASE("plugin: refusals and deferrals", "[plugin][core][redis]") {
+TEST_CASE("core: refusals and deferrals", "[plugin][core][redis]") {
     Fixture f;
     const auto alice = f.mint("alice@example.com");
     const auto bob = f.mint("bob@example.com");
@@ -177,7 +176,7 @@ TEST_CASE("plugin: refusals and deferrals", "[plugin][core][redis]") {
     CHECK(deny(alice.username(), alice.password) == DenyReason::token_auth_off);
 }
 
-TEST_CASE("plugin: Redis down means refused fast, logged once, and recovery",
+TEST_CASE("core: Redis down means refused fast, logged once, and recovery",
           "[plugin][core][redis]") {
     Fixture f;
     const auto tok = f.mint("alice@example.com");
@@ -213,7 +212,7 @@ TEST_CASE("plugin: Redis down means refused fast, logged once, and recovery",
     CHECK(f.count_logs("Redis reachable again") == 1);
 }
 
-TEST_CASE("plugin: revocation and replacement close live connections", "[plugin][core][redis]") {
+TEST_CASE("core: revocation and replacement close live connections", "[plugin][core][redis]") {
     Fixture f;
     const auto t1 = f.mint("alice@example.com");
     REQUIRE(f.auth(0x400, "a1", t1.username(), t1.password).kind == AuthDecision::Kind::allow);
@@ -245,7 +244,7 @@ TEST_CASE("plugin: revocation and replacement close live connections", "[plugin]
     CHECK(f.plugin->tracked(0x402));
 }
 
-TEST_CASE("plugin: token auth switched off closes the org's connections", "[plugin][core][redis]") {
+TEST_CASE("core: token auth switched off closes the org's connections", "[plugin][core][redis]") {
     Fixture f;
     const auto tok = f.mint("alice@example.com");
     const auto other_org = f.new_org(3600);
@@ -260,7 +259,7 @@ TEST_CASE("plugin: token auth switched off closes the org's connections", "[plug
     CHECK(f.plugin->tracked(0x501));
 }
 
-TEST_CASE("plugin: a refresh moves the live connection's deadline", "[plugin][core][redis]") {
+TEST_CASE("core: a refresh moves the live connection's deadline", "[plugin][core][redis]") {
     Fixture f;
     tka::OrgStore(f.admin).update(f.org.org_id, 5, std::nullopt);
     f.org.ttl = 5;
@@ -280,7 +279,7 @@ TEST_CASE("plugin: a refresh moves the live connection's deadline", "[plugin][co
     CHECK(f.auth(0x602, "c", tok.username(), refreshed.password).kind == AuthDecision::Kind::allow);
 }
 
-TEST_CASE("plugin: client-id takeover never kicks the newer connection", "[plugin][core][redis]") {
+TEST_CASE("core: client-id takeover never kicks the newer connection", "[plugin][core][redis]") {
     Fixture f;
     tka::OrgStore(f.admin).update(f.org.org_id, 5, std::nullopt);
     f.org.ttl = 5;
@@ -310,7 +309,7 @@ TEST_CASE("plugin: client-id takeover never kicks the newer connection", "[plugi
     }
 }
 
-TEST_CASE("plugin: ACL answers from memory for token clients only", "[plugin][core][redis]") {
+TEST_CASE("core: ACL answers from memory for token clients only", "[plugin][core][redis]") {
     Fixture f({{"acl_read", "orgs/%o/#"}, {"acl_write", "orgs/%o/users/%u/#"}});
     REQUIRE(f.plugin->acl_active());
     const auto tok = f.mint("alice@example.com");
@@ -327,7 +326,7 @@ TEST_CASE("plugin: ACL answers from memory for token clients only", "[plugin][co
     CHECK(f.plugin->on_acl_check(0x999, "#", Access::subscribe) == AclResult::defer);
 }
 
-TEST_CASE("plugin: without ACL patterns ACL checks are deferred", "[plugin][core][redis]") {
+TEST_CASE("core: without ACL patterns ACL checks are deferred", "[plugin][core][redis]") {
     Fixture f;
     const auto tok = f.mint("alice@example.com");
     REQUIRE(f.auth(0x810, "a", tok.username(), tok.password).kind == AuthDecision::Kind::allow);
@@ -335,7 +334,7 @@ TEST_CASE("plugin: without ACL patterns ACL checks are deferred", "[plugin][core
     CHECK(f.plugin->on_acl_check(0x810, "anything", Access::write) == AclResult::defer);
 }
 
-TEST_CASE("plugin: re-validation after the event connection was lost", "[plugin][core][redis]") {
+TEST_CASE("core: re-validation after the event connection was lost", "[plugin][core][redis]") {
     Fixture f;
     const auto tok = f.mint("alice@example.com");
     REQUIRE(f.auth(0x900, "a", tok.username(), tok.password).kind == AuthDecision::Kind::allow);
@@ -354,7 +353,7 @@ TEST_CASE("plugin: re-validation after the event connection was lost", "[plugin]
     CHECK(f.count_logs("re-validating") == 1);
 }
 
-TEST_CASE("plugin: re-validation keeps live tokens and adopts their current expiry",
+TEST_CASE("core: re-validation keeps live tokens and adopts their current expiry",
           "[plugin][core][redis]") {
     Fixture f;
     const auto tok = f.mint("alice@example.com");
@@ -374,13 +373,26 @@ TEST_CASE("plugin: re-validation keeps live tokens and adopts their current expi
     CHECK(f.plugin->tracker().find(0x910)->deadline_ms == tok.expires_at * 1000);
 }
 
-TEST_CASE("plugin: warns once when no tick follows token connections", "[plugin][core][redis]") {
+TEST_CASE("core: warns once when no tick follows token connections", "[plugin][core][redis]") {
     Fixture f;
     const auto tok = f.mint("alice@example.com");
     const auto t0 = now_ms();
     REQUIRE(f.plugin->on_basic_auth(0xA00, "a", tok.username(), tok.password, t0).kind ==
             AuthDecision::Kind::allow);
-    f.plugin->on_basic_auth(0xA01, "b", tok.username(), tok.password, t0 + 6000);
-    f.plugin->on_basic_auth(0xA02, "c", tok.username(), tok.password, t0 + 7000);
-    CHECK(f.count_logs("per_listener_settings") == 1);
+    SECTION("noticed at a later CONNECT") {
+        f.plugin->on_basic_auth(0xA01, "b", tok.username(), tok.password, t0 + 1000);
+        CHECK(f.count_logs("per_listener_settings") == 0);
+        f.plugin->on_basic_auth(0xA02, "c", tok.username(), tok.password, t0 + 6000);
+        f.plugin->on_basic_auth(0xA03, "d", tok.username(), tok.password, t0 + 7000);
+        CHECK(f.count_logs("per_listener_settings") == 1);
+    }
+    SECTION("noticed at a DISCONNECT") {
+        f.plugin->on_disconnect(0xA00, t0 + 6000);
+        CHECK(f.count_logs("per_listener_settings") == 1);
+    }
+    SECTION("not when ticks arrive") {
+        f.plugin->on_tick(t0 + 100);
+        f.plugin->on_basic_auth(0xA01, "b", tok.username(), tok.password, t0 + 6000);
+        CHECK(f.count_logs("per_listener_settings") == 0);
+    }
 }
