@@ -5,13 +5,15 @@
 //
 //   mqtt_connect_load --port P [--creds FILE] [--threads 4] [--mode cold|warm]
 //                     [--count N] [--duration S] [--timeout-ms 5000] [--max-seconds 60]
-//                     [--prime 0] [--broker-pid PID]
+//                     [--prime 0] [--broker-pid PID] [--rate R]
 //
 // cold: every credential of FILE is used exactly once (the token's first connect), split
 //       across threads; --count caps how many (default: all; anonymous: 5000).
 // warm: one untimed pass over every credential first (so a cache has seen them; --prime 0
 //       skips it), then the threads cycle through their credentials for --duration seconds
 //       (or --count).
+// --rate: pace the load to R connects per second in total (spread over the threads; a thread
+// that falls behind does not burst to catch up); default: as fast as possible.
 // Prints one line: mode= threads= attempts= seconds= rate= ok= refused= errors= p50_us=
 // p99_us= slow= max_cycle_ms= [broker_cpu_us=] (rate: accepted connects per second; broker_cpu_us:
 // CPU time of the broker thread per accepted connect; slow: whole cycles over 100 ms, from
@@ -141,6 +143,7 @@ int main(int argc, char** argv) try {
         }
     }
 
+    const double target_rate = args.real("rate", 0);
     std::vector<ThreadResult> results(static_cast<std::size_t>(threads));
     std::atomic<long> next_index{0};
     const long broker_pid = args.num("broker-pid", 0);
@@ -152,7 +155,16 @@ int main(int argc, char** argv) try {
             ThreadResult& r = results[static_cast<std::size_t>(t)];
             r.latencies_us.reserve(200000);
             std::size_t cursor = static_cast<std::size_t>(t);
+            const auto pace = target_rate > 0
+                                  ? std::chrono::duration_cast<Clock::duration>(
+                                        std::chrono::duration<double>(threads / target_rate))
+                                  : Clock::duration::zero();
+            auto next_start = Clock::now() + pace * t / threads;
             for (std::uint64_t seq = 0;; ++seq) {
+                if (target_rate > 0) {
+                    std::this_thread::sleep_until(next_start);
+                    next_start = std::max(next_start + pace, Clock::now());
+                }
                 const double elapsed = seconds_since(start);
                 if (elapsed > max_seconds) {
                     break;

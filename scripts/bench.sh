@@ -48,11 +48,11 @@ done
 if [[ $QUICK -eq 1 ]]; then
     REPS="${REPS:-2}"
     CONNECT_THREADS=(4); WARM_S=1; COLD_N=2000; WARM_N=500
-    STALL_S=2; EXPIRY_N=1000; EXPIRY_TTL=5; MEMORY_N=2000; WRK_S=2; REVOKE_N=1000
+    STALL_S=2; STALL_RATE=200; EXPIRY_N=1000; EXPIRY_TTL=5; MEMORY_N=2000; WRK_S=2; REVOKE_N=1000
 else
     REPS="${REPS:-5}"
     CONNECT_THREADS=(1 4); WARM_S=2; COLD_N=8000; WARM_N=1000
-    STALL_S=3; EXPIRY_N=1000; EXPIRY_TTL=6; MEMORY_N=10000; WRK_S=3; REVOKE_N=1000
+    STALL_S=3; STALL_RATE=200; EXPIRY_N=1000; EXPIRY_TTL=6; MEMORY_N=10000; WRK_S=3; REVOKE_N=1000
 fi
 
 log() { echo "[bench $(date +%H:%M:%S)] $*" >&2; }
@@ -81,15 +81,15 @@ build() {
     log "building Release tree in $BUILD_DIR"
     cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release \
         -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" -DCMAKE_C_FLAGS_RELEASE="-O2 -DNDEBUG" \
-        -DTKA_BUILD_BENCH=ON -DTKA_BUILD_TESTS=OFF >"$BUILD_DIR.cmake.log" 2>&1 ||
-        { cat "$BUILD_DIR.cmake.log" >&2; die "cmake failed"; }
+        -DTKA_BUILD_BENCH=ON -DTKA_BUILD_TESTS=OFF >"$BUILD_DIR/bench-cmake.log" 2>&1 ||
+        { cat "$BUILD_DIR/bench-cmake.log" >&2; die "cmake failed"; }
     cmake --build "$BUILD_DIR" -j2 --target mqtt_connect_load delay_proxy stall_probe \
         expiry_probe rss_probe mint_tokens revoke_probe trivial_http_server nodelay_preload >&2 || die "bench tools do not build"
     cmake --build "$BUILD_DIR" -j2 --target tokend >&2 || log "tokend does not build: tokend section skipped"
     cmake --build "$BUILD_DIR" -j2 --target mosquitto_token_auth >&2 ||
         log "plugin does not build: plugin variants skipped"
 }
-mkdir -p "$(dirname "$BUILD_DIR")"
+mkdir -p "$BUILD_DIR"
 install_missing
 [[ $BUILD -eq 1 ]] && build
 B="$BUILD_DIR/bench"
@@ -345,9 +345,10 @@ bench_stall() {
     local rep row line load lpid
     for rep in $(seq 1 "$REPS"); do
         for row in $(rotate "$rep" "${rows[@]}"); do
-            # Background connect load for the whole probe window (no priming pass).
+            # Background connect load, paced, for the whole probe window (no priming pass).
             "$B/mqtt_connect_load" --port "${PORT[s_$row]}" --creds "$TMP/s_load.creds" \
-                --mode warm --prime 0 --threads 4 --duration "$((STALL_S + 1))" --max-seconds 30 \
+                --mode warm --prime 0 --threads 4 --rate "$STALL_RATE" \
+                --duration "$((STALL_S + 1))" --max-seconds 30 \
                 >"$TMP/s_load.out" &
             lpid=$!
             sleep 0.3
@@ -370,7 +371,7 @@ bench_stall() {
     stop_pid "${PID[s_proxy]}"; stop_pid "${PID[s_redis]}"
 
     echo
-    echo "### broker stall (publish->deliver of 4 connected pairs at 200 msg/s each, while 4 clients reconnect in a loop; medians of $REPS runs)"
+    echo "### broker stall (publish->deliver of 4 connected pairs at 200 msg/s each, while 4 other clients reconnect at $STALL_RATE connects/s in total; medians of $REPS runs)"
     echo
     echo "(p99 vs 0 ms Redis: median over runs of p99 with the 2 ms proxy / p99 of the same variant without it)"
     echo
