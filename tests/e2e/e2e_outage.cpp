@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <iostream>
+#include <thread>
 
 #include "tests/e2e/e2e_fixture.hpp"
 
@@ -193,4 +194,31 @@ TEST_CASE("killed plugin connections to Redis: revocations still arrive", "[e2e]
     REQUIRE(closed.has_value());
     INFO("closed " << ms(*closed - revoked_at) << " ms after the revoke");
     CHECK(ms(*closed - revoked_at) <= ms(kCloseWindow));
+}
+
+TEST_CASE("Redis down: the plugin does not flood the broker log", "[e2e][outage]") {
+    Backend backend;
+    MosquittoBroker broker(token_broker(backend.redis));
+    const auto org = backend.org("acme", 3600);
+    const auto alice = backend.mint(org, "alice@example.com");
+    MqttClient client;
+    REQUIRE(connect_with(client, broker.port(), "alice", alice) == 0);
+
+    const auto plugin_lines = [&broker] {
+        const std::string log = broker.log();
+        std::size_t n = 0;
+        for (std::size_t pos = log.find("token-auth:"); pos != std::string::npos;
+             pos = log.find("token-auth:", pos + 1)) {
+            ++n;
+        }
+        return n;
+    };
+    backend.redis.stop();
+    const auto before = plugin_lines();
+    // Observing a rate needs a fixed window: 3 s of outage with no client activity.
+    std::this_thread::sleep_for(3s);
+    const auto during = plugin_lines() - before;
+    INFO(during << " plugin log lines in 3 s of outage");
+    CHECK(during <= 10);
+    CHECK(broker.running());
 }
