@@ -111,7 +111,7 @@ ApiResponse Api::create(const ApiRequest& request) {
     }
     auto& req = std::get<CreateRequest>(parsed);
     try {
-        auto lease = redis_.acquire();
+        auto lease = this->lease();
         Organization org = OrgStore(*lease).authenticate(req.organization_id, req.secret_key);
         IssuedToken token =
             TokenStore(*lease).create(org, req.user_email, req.replace_existing, unix_now());
@@ -134,7 +134,7 @@ ApiResponse Api::refresh(const ApiRequest& request) {
     }
     auto& req = std::get<RefreshRequest>(parsed);
     try {
-        auto lease = redis_.acquire();
+        auto lease = this->lease();
         IssuedToken token =
             TokenStore(*lease).refresh(req.token_id, req.current_token_password, unix_now());
         metrics_.tokens_refreshed();
@@ -156,7 +156,7 @@ ApiResponse Api::revoke(const ApiRequest& request) {
     }
     auto& req = std::get<RevokeRequest>(parsed);
     try {
-        auto lease = redis_.acquire();
+        auto lease = this->lease();
         Organization org = OrgStore(*lease).authenticate(req.organization_id, req.secret_key);
         std::vector<std::string> revoked =
             req.token_id ? TokenStore(*lease).revoke(org.org_id, *req.token_id, unix_now())
@@ -174,9 +174,32 @@ ApiResponse Api::revoke(const ApiRequest& request) {
     }
 }
 
+RedisPool::Lease Api::lease() {
+    RedisPool::Lease lease = redis_.acquire();
+    const auto now = std::chrono::steady_clock::now();
+    bool probe = false;
+    {
+        std::lock_guard lock(idle_mutex_);
+        auto [it, fresh] = last_used_.try_emplace(&*lease, now);
+        probe = !fresh && now - it->second > options_.idle_probe;
+        it->second = now;
+    }
+    if (probe && lease->connected()) {
+        try {
+            lease->command({"PING"});
+        } catch (const RedisError&) {
+            // The socket went stale while idle. Drop it so the request's first command
+            // reconnects right away; if Redis is really down, that attempt fails fast and
+            // the usual backoff applies from then on.
+            lease->disconnect();
+        }
+    }
+    return lease;
+}
+
 ApiResponse Api::healthz() {
     try {
-        auto lease = redis_.acquire();
+        auto lease = this->lease();
         RedisValue pong = lease->command({"PING"});
         if (pong.type == RedisValue::Type::status && pong.str == "PONG") {
             return ok_json(R"({"status":"ok"})");

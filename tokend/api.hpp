@@ -8,7 +8,9 @@
 
 #include <chrono>
 #include <cstddef>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -22,6 +24,10 @@ inline constexpr std::size_t kMaxBodyBytes = 64 * 1024;
 
 struct ApiOptions {
     std::string provider;  // "provider" in token responses
+    // A pooled Redis connection idle for longer than this is PINGed before use; if Redis
+    // closed it meanwhile (restart, its `timeout` setting, a proxy's idle limit) it is
+    // replaced at once instead of failing the request with a spurious 503.
+    std::chrono::milliseconds idle_probe{5000};
 };
 
 struct ApiRequest {
@@ -63,11 +69,14 @@ class Api {
     ApiResponse revoke(const ApiRequest& request);
     ApiResponse healthz();
     ApiResponse metrics();
+    RedisPool::Lease lease();
 
     ApiOptions options_;
     RedisPool& redis_;
     Metrics& metrics_;
     RateLimiter& limiter_;
+    std::mutex idle_mutex_;
+    std::unordered_map<const RedisConnection*, std::chrono::steady_clock::time_point> last_used_;
 };
 
 }  // namespace tka::tokend

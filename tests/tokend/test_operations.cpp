@@ -7,6 +7,7 @@
 
 #include "common/identifiers.hpp"
 #include "tests/tokend/tokend_harness.hpp"
+#include "tokend/api.hpp"
 
 using namespace tka::test;
 using nlohmann::json;
@@ -176,4 +177,43 @@ TEST_CASE("the access log has one JSON line per request and no secrets", "[token
         start = end + 1;
     }
     CHECK(requests == 9);
+}
+
+TEST_CASE("pooled connections that Redis closed while idle are replaced without a 503",
+          "[tokend][outage]") {
+    RedisServer redis;
+    TestOrg org = make_org(redis);
+    tka::RedisPool pool(redis.options(), 1);  // one connection: every request reuses it
+    tka::tokend::Metrics metrics;
+    tka::tokend::RateLimiter limiter(0, 0);
+    tka::tokend::Api api({"test", std::chrono::milliseconds(0)}, pool, metrics, limiter);
+    auto request = [&](const std::string& path, const std::string& body) {
+        tka::tokend::ApiRequest r;
+        r.method = body.empty() ? "GET" : "POST";
+        r.path = path;
+        r.content_type = "application/json";
+        r.body = body;
+        r.remote = "127.0.0.1";
+        return api.handle(r);
+    };
+    auto killer = redis.connect();
+    auto kill_clients = [&] {
+        // What a Redis restart, its `timeout` setting or a proxy's idle limit does.
+        auto killed = killer.command({"CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"});
+        REQUIRE(killed.integer >= 1);
+    };
+
+    REQUIRE(request("/healthz", "").status == 200);
+    kill_clients();
+    auto created = request("/v2/tokens/create", create_body(org, "a@example.com").dump());
+    INFO(created.body << " " << created.detail);
+    REQUIRE(created.status == 200);
+
+    kill_clients();
+    auto refreshed = request("/v2/tokens/refresh", refresh_body(json::parse(created.body)).dump());
+    INFO(refreshed.body << " " << refreshed.detail);
+    CHECK(refreshed.status == 200);
+
+    kill_clients();
+    CHECK(request("/healthz", "").status == 200);
 }
