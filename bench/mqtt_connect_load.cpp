@@ -15,10 +15,12 @@
 // --rate: pace the load to R connects per second in total (spread over the threads; a thread
 // that falls behind does not burst to catch up); default: as fast as possible.
 // Prints one line: mode= threads= attempts= seconds= rate= ok= refused= errors= p50_us=
-// p99_us= slow= max_cycle_ms= [broker_cpu_us=] (rate: accepted connects per second; broker_cpu_us:
-// CPU time of the broker thread per accepted connect; slow: whole cycles over 100 ms, from
-// /proc/PID/schedstat, which the machine's other load disturbs far less than the rate). Exit status
-// 0 even with refusals: the caller decides (bench.sh flags any refusal or error).
+// p99_us= slow= max_cycle_ms= p50_cycle_us= [broker_cpu_us=] (rate: accepted connects per second;
+// broker_cpu_us: CPU time of the broker thread per accepted connect; p50_cycle_us: median whole
+// cycle, connect to close, whose inverse is a rate that a busy machine disturbs far less than the
+// measured one; slow: whole cycles over 100 ms, from /proc/PID/schedstat, which the machine's other
+// load disturbs far less than the rate). Exit status 0 even with refusals: the caller decides
+// (bench.sh flags any refusal or error).
 #include <atomic>
 #include <cstdio>
 #include <optional>
@@ -39,6 +41,7 @@ enum class Outcome { ok, refused, error };
 
 struct ThreadResult {
     std::vector<double> latencies_us;
+    std::vector<double> cycles_us;  // whole cycles of accepted connects
     std::uint64_t ok = 0;
     std::uint64_t refused = 0;
     std::uint64_t errors = 0;
@@ -154,6 +157,7 @@ int main(int argc, char** argv) try {
         workers.emplace_back([&, t] {
             ThreadResult& r = results[static_cast<std::size_t>(t)];
             r.latencies_us.reserve(200000);
+            r.cycles_us.reserve(200000);
             std::size_t cursor = static_cast<std::size_t>(t);
             const auto pace = target_rate > 0
                                   ? std::chrono::duration_cast<Clock::duration>(
@@ -194,6 +198,9 @@ int main(int argc, char** argv) try {
                 const Outcome outcome =
                     connect_once(port, client_id, cred, timeout, latency, cycle);
                 r.max_cycle_us = std::max(r.max_cycle_us, cycle);
+                if (outcome == Outcome::ok) {
+                    r.cycles_us.push_back(cycle);
+                }
                 if (cycle > 100000) {
                     ++r.slow;
                 }
@@ -216,6 +223,7 @@ int main(int argc, char** argv) try {
         total.max_cycle_us = std::max(total.max_cycle_us, r.max_cycle_us);
         total.latencies_us.insert(total.latencies_us.end(), r.latencies_us.begin(),
                                   r.latencies_us.end());
+        total.cycles_us.insert(total.cycles_us.end(), r.cycles_us.begin(), r.cycles_us.end());
     }
     ResultLine()
         .add("mode", mode)
@@ -230,6 +238,7 @@ int main(int argc, char** argv) try {
         .add("p99_us", percentile(total.latencies_us, 99), 1)
         .add("slow", total.slow)
         .add("max_cycle_ms", total.max_cycle_us / 1000.0, 1)
+        .add("p50_cycle_us", percentile(total.cycles_us, 50), 1)
         .add("broker_cpu_us", total.ok > 0 ? cpu_used * 1e6 / static_cast<double>(total.ok) : 0, 1)
         .print();
     return 0;

@@ -287,10 +287,13 @@ bench_connect() {
                     record connect "$mode.t$threads.$v" p50 "$(field "$line" p50_us)"
                     record connect "$mode.t$threads.$v" p99 "$(field "$line" p99_us)"
                     record connect "$mode.t$threads.$v" cpu "$(field "$line" broker_cpu_us)"
+                    record connect "$mode.t$threads.$v" crate "$(awk -v t="$threads" \
+                        -v c="$(field "$line" p50_cycle_us)" 'BEGIN { if (c > 0) printf "%.1f", t * 1e6 / c; else print "-" }')"
                 done
                 for v in "${variants[@]}"; do
                     record_ratio connect "$mode.t$threads.$v" "$mode.t$threads.bare" rate
                     record_ratio connect "$mode.t$threads.$v" "$mode.t$threads.bare" cpu
+                    record_ratio connect "$mode.t$threads.$v" "$mode.t$threads.bare" crate
                 done
             done
         done
@@ -302,20 +305,23 @@ bench_connect() {
     echo
     echo "### connect rate (CONNECT->CONNACK->DISCONNECT, medians of $REPS runs)"
     echo
-    echo "(vs bare: median over runs of the ratio to the bare broker's run seconds before or after;"
-    echo "range: slowest-fastest run; broker CPU: CPU time of the broker thread per accepted connect)"
+    echo "(connects/s: accepted connects / run time; vs bare: median over runs of the ratio to the bare"
+    echo "broker's run seconds before or after; range: slowest-fastest run; 1/p50 cycle: clients /"
+    echo "median connect-to-close cycle, a rate the machine's other load disturbs far less; broker"
+    echo "CPU: CPU time of the broker thread per accepted connect; p99: CONNECT->CONNACK)"
     echo
-    printf '| %-5s | %-7s | %-12s | %12s | %13s | %8s | %9s | %9s | %14s | %8s |\n' mode clients variant "connects/s" "range" "vs bare" "p50 us" "p99 us" "broker CPU us" "vs bare"
-    printf '| %-5s | %-7s | %-12s | %12s | %13s | %8s | %9s | %9s | %14s | %8s |\n' --- --- --- ---: ---: ---: ---: ---: ---: ---:
+    printf '| %-5s | %-7s | %-12s | %10s | %11s | %7s | %13s | %7s | %8s | %13s | %7s |\n' mode clients variant "connects/s" "range" "vs bare" "1/p50 cycle" "vs bare" "p99 us" "broker CPU us" "vs bare"
+    printf '| %-5s | %-7s | %-12s | %10s | %11s | %7s | %13s | %7s | %8s | %13s | %7s |\n' --- --- --- ---: ---: ---: ---: ---: ---: ---: ---:
     local row
     for threads in "${CONNECT_THREADS[@]}"; do
         for mode in warm cold; do
             for v in "${variants[@]}"; do
                 row="$mode.t$threads.$v"
-                printf '| %-5s | %-7s | %-12s | %12s | %13s | %8s | %9s | %9s | %14s | %8s |\n' "$mode" "$threads" "$v" \
+                printf '| %-5s | %-7s | %-12s | %10s | %11s | %7s | %13s | %7s | %8s | %13s | %7s |\n' "$mode" "$threads" "$v" \
                     "$(median connect "$row" rate)" "$(spread connect "$row" rate)" \
                     "$(median connect "$row" rate_ratio)" \
-                    "$(median connect "$row" p50)" "$(median connect "$row" p99)" \
+                    "$(median connect "$row" crate)" "$(median connect "$row" crate_ratio)" \
+                    "$(median connect "$row" p99)" \
                     "$(median connect "$row" cpu)" "$(median connect "$row" cpu_ratio)"
             done
         done
