@@ -1,6 +1,9 @@
 // tokenctl key create|import|list|revoke. Listings show key ids only; a new key's secret is
 // printed once, at creation. Every command first checks that the organization exists, so
 // an unknown org is reported as such rather than as an empty list.
+#include <algorithm>
+#include <tuple>
+
 #include <fmt/format.h>
 
 #include "tokenctl/commands.hpp"
@@ -32,6 +35,9 @@ void key_import(const Request& r, Context& ctx) {
 
 void key_list(const Request& r, Context& ctx) {
     auto keys = ctx.orgs.list_keys(r.org_id);
+    std::sort(keys.begin(), keys.end(), [](const SecretKeyInfo& a, const SecretKeyInfo& b) {
+        return std::tie(a.created_at, a.key_id) < std::tie(b.created_at, b.key_id);
+    });
     if (r.json) {
         auto array = nlohmann::json::array();
         for (const auto& key : keys) {

@@ -1,6 +1,7 @@
 // tokenctl org create|set|show|list. A new organization's first secret key is printed here
 // and nowhere else, ever.
-#include <fmt/format.h>
+#include <algorithm>
+#include <tuple>
 
 #include "tokenctl/commands.hpp"
 #include "tokenctl/json_views.hpp"
@@ -47,6 +48,9 @@ void org_show(const Request& r, Context& ctx) {
 
 void org_list(const Request& r, Context& ctx) {
     auto orgs = ctx.orgs.list();
+    std::sort(orgs.begin(), orgs.end(), [](const Organization& a, const Organization& b) {
+        return std::tie(a.created_at, a.org_id) < std::tie(b.created_at, b.org_id);
+    });
     if (r.json) {
         auto array = nlohmann::json::array();
         for (const auto& org : orgs) {
