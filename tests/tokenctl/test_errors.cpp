@@ -105,3 +105,15 @@ TEST_CASE("Redis down fails fast in one line", "[tokenctl][errors]") {
     CHECK(result.err.find("Redis") != std::string::npos);
     CHECK(elapsed < std::chrono::seconds(5));
 }
+
+TEST_CASE("Redis errors never show the URL's password", "[tokenctl][errors]") {
+    auto url = "redis://:hunter2pw@127.0.0.1:" + std::to_string(free_port());
+    auto result = run({kTokenctl, "--redis-url", url, "org", "list"});
+    require_one_line_error(result);
+    CHECK(result.exit_code == 3);
+    CHECK(result.err.find("hunter2pw") == std::string::npos);
+
+    auto from_env = run({kTokenctl, "org", "list"}, "", {{"TOKENCTL_REDIS_URL", url}});
+    require_one_line_error(from_env);
+    CHECK(from_env.err.find("hunter2pw") == std::string::npos);
+}
