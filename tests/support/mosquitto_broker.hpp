@@ -42,6 +42,7 @@ class MosquittoBroker {
     MosquittoBroker& operator=(const MosquittoBroker&) = delete;
 
     int port() const { return port_; }
+    pid_t pid() const { return process_ ? process_->pid() : -1; }
     const std::string& config_text() const { return config_text_; }
     // The complete broker log so far / its last `lines` lines.
     std::string log() const;
