@@ -70,8 +70,14 @@ fi
 "$root/scripts/install-deps.sh" </dev/null
 
 log "building release in $build"
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DTKA_BUILD_TESTS=OFF >/dev/null
-cmake --build "$build" -j2 >/dev/null
+mkdir -p "$build"
+build_log="$build/run-sh-build.log"
+if ! { cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DTKA_BUILD_TESTS=OFF &&
+  cmake --build "$build" -j2; } >"$build_log" 2>&1; then
+  log "build failed; the end of $build_log:"
+  tail -n 30 "$build_log" >&2
+  exit 1
+fi
 
 # Fresh state every time; world-readable so mosquitto can read its files after it drops
 # root privileges to the 'mosquitto' user.
