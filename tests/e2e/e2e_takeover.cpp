@@ -3,6 +3,8 @@
 // old token's deadline passes (connections are tracked per connection, not per client id).
 #include <catch2/catch.hpp>
 
+#include <memory>
+
 #include "tests/e2e/e2e_fixture.hpp"
 
 using namespace tka;
@@ -57,4 +59,59 @@ TEST_CASE("a reconnect under the same client id survives the revocation of the r
 
     CHECK_FALSE(new_session.wait_disconnected(kCloseWindow + 300ms).has_value());
     CHECK(new_session.connected());
+}
+
+TEST_CASE("a reconnect under the same client id with the same token is closed at its expiry",
+          "[e2e][takeover]") {
+    Backend backend;
+    MosquittoBroker broker(token_broker(backend.redis));
+    const auto org = backend.org("acme", 2);
+    const auto token = backend.mint(org, "alice@example.com");
+
+    MqttClient first;
+    REQUIRE(connect_with(first, broker.port(), "alice-phone", token) == 0);
+    MqttClient second;
+    REQUIRE(connect_with(second, broker.port(), "alice-phone", token) == 0);
+    REQUIRE(first.wait_disconnected(5s).has_value());  // taken over
+
+    const auto expires = steady_at(token.expires_at);
+    const auto closed = second.wait_disconnected(until(expires) + 5s);
+    REQUIRE(closed.has_value());
+    INFO("closed " << ms(*closed - expires) << " ms after expires_at");
+    CHECK(ms(*closed - expires) >= 0);
+    CHECK(ms(*closed - expires) <= ms(kCloseWindow));
+}
+
+// Connections are tracked by the broker's per-connection handle; handles of closed
+// connections are reused for new ones. A deadline must never outlive its connection.
+TEST_CASE("connections that reuse a closed connection's slot are not kicked for it",
+          "[e2e][takeover]") {
+    constexpr int kRounds = 10;
+    Backend backend;
+    MosquittoBroker broker(token_broker(backend.redis, {}, {{"operator", "op-secret"}}));
+    const auto short_org = backend.org("short", 3);  // room for the rounds below
+    const auto long_org = backend.org("long", 3600);
+    const auto brief = backend.mint(short_org, "alice@example.com");
+
+    std::vector<std::unique_ptr<MqttClient>> survivors;
+    for (int i = 0; i < kRounds; ++i) {
+        MqttClient gone;
+        REQUIRE(connect_with(gone, broker.port(), "brief-" + std::to_string(i), brief) == 0);
+        gone.disconnect();
+        survivors.push_back(std::make_unique<MqttClient>());
+        if (i % 2 == 0) {
+            const auto lasting = backend.mint(long_org, "dev" + std::to_string(i) + "@example.com");
+            REQUIRE(connect_with(*survivors.back(), broker.port(), "lasting-" + std::to_string(i),
+                                 lasting) == 0);
+        } else {
+            REQUIRE(survivors.back()->connect(broker.port(), "op-" + std::to_string(i), "operator",
+                                              "op-secret") == 0);
+        }
+    }
+    REQUIRE(Clock::now() < steady_at(brief.expires_at));
+
+    const auto after = steady_at(brief.expires_at) + kCloseWindow + 300ms;
+    for (auto& s : survivors) {
+        CHECK_FALSE(s->wait_disconnected(until(after)).has_value());
+    }
 }

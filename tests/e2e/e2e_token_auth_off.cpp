@@ -3,6 +3,9 @@
 // other organizations and password-file users are untouched.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <memory>
+
 #include "tests/e2e/e2e_fixture.hpp"
 
 using namespace tka;
@@ -45,4 +48,30 @@ TEST_CASE("token auth switched off closes live token connections and refuses new
 
     CHECK(c.connected());
     CHECK(op.connected());
+}
+
+TEST_CASE("token auth switched off closes many connections at once", "[e2e][token-auth-off]") {
+    constexpr int kClients = 40;
+    Backend backend;
+    MosquittoBroker broker(token_broker(backend.redis));
+    const auto org = backend.org("acme", 3600);
+    std::vector<std::unique_ptr<MqttClient>> clients;
+    for (int i = 0; i < kClients; ++i) {
+        const auto token = backend.mint(org, "device" + std::to_string(i) + "@example.com");
+        clients.push_back(std::make_unique<MqttClient>());
+        REQUIRE(connect_with(*clients.back(), broker.port(), "device-" + std::to_string(i),
+                             token) == 0);
+    }
+
+    const auto switched_at = Clock::now();
+    backend.orgs.update(org.org_id, std::nullopt, false);
+    long long worst = 0;
+    for (auto& c : clients) {
+        const auto closed = c->wait_disconnected(5s);
+        REQUIRE(closed.has_value());
+        worst = std::max(worst, ms(*closed - switched_at));
+    }
+    INFO("last of " << kClients << " connections closed after " << worst << " ms");
+    CHECK(worst <= ms(kCloseWindow));
+    CHECK(broker.running());
 }
