@@ -86,7 +86,9 @@ void EventConsumer::provide_snapshot(std::vector<TokenRef> tokens) {
 
 void EventConsumer::queue_log(LogLevel level, std::string message) {
     std::lock_guard<std::mutex> lock(mutex_);
-    pending_.logs.emplace_back(level, std::move(message));
+    if (pending_.logs.size() < kMaxQueuedLogs) {
+        pending_.logs.emplace_back(level, std::move(message));
+    }
 }
 
 bool EventConsumer::sleep_for(std::chrono::milliseconds delay) {
@@ -201,6 +203,19 @@ void EventConsumer::read_once(std::chrono::milliseconds block) {
     }
     if (!parsed.empty()) {
         std::lock_guard<std::mutex> lock(mutex_);
+        if (pending_.items.size() + parsed.size() > options_.max_queued_items) {
+            // The broker thread is not draining (no TICK?). Drop the backlog and re-validate
+            // instead once it drains again: memory stays bounded, nothing is missed.
+            pending_.items.clear();
+            snapshot_requested_ = true;
+            pending_.wants_snapshot = true;
+            if (pending_.logs.size() < kMaxQueuedLogs) {
+                pending_.logs.emplace_back(LogLevel::warning,
+                                           "event queue overflow (is MOSQ_EVT_TICK arriving?); "
+                                           "tracked connections will be re-validated");
+            }
+            return;
+        }
         for (Event& e : parsed) {
             pending_.items.emplace_back(std::move(e));
         }

@@ -58,11 +58,17 @@ struct ConsumerOutput {
     bool wants_snapshot = false;  // call provide_snapshot() with the tokens in use
 };
 
+// Bounds of the hand-over queue while the broker thread does not drain it (no TICK):
+// beyond kMaxQueuedItems the backlog is dropped in favour of a re-validation.
+inline constexpr std::size_t kMaxQueuedItems = 100000;
+inline constexpr std::size_t kMaxQueuedLogs = 256;
+
 struct EventConsumerOptions {
     RedisOptions redis;
     std::chrono::milliseconds block{1000};  // XREAD BLOCK
     std::chrono::milliseconds max_backoff{2000};
     long long batch = 512;  // XREAD COUNT
+    std::size_t max_queued_items = kMaxQueuedItems;
 };
 
 class EventConsumer {

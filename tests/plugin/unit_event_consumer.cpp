@@ -203,6 +203,29 @@ TEST_CASE("consumer: after a lost connection it catches up and asks for a snapsh
     CHECK(got.front() == "after-restart");
 }
 
+TEST_CASE("consumer: an undrained queue stays bounded and asks for re-validation",
+          "[plugin][consumer][redis]") {
+    tka::test::RedisServer redis;
+    auto options = options_for(redis);
+    options.max_queued_items = 10;
+    EventConsumer consumer(options);
+    consumer.start();
+    REQUIRE(wait_for([&] { return consumer.positioned(); }, 5s));
+    auto conn = redis.connect();
+    for (int i = 0; i < 25; ++i) {
+        add_revoked(conn, "t" + std::to_string(i));
+    }
+    std::this_thread::sleep_for(800ms);  // nobody drains meanwhile
+    const ConsumerOutput out = consumer.drain();
+    CHECK(out.items.size() <= 10);
+    CHECK(out.wants_snapshot);
+    bool warned = false;
+    for (const auto& [level, message] : out.logs) {
+        warned = warned || message.find("event queue overflow") != std::string::npos;
+    }
+    CHECK(warned);
+}
+
 TEST_CASE("consumer: stream ids compare numerically", "[plugin][consumer]") {
     using tka::plugin::stream_id_less;
     CHECK(stream_id_less("9-0", "10-0"));
