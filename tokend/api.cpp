@@ -51,11 +51,6 @@ ApiResponse ok_json(std::string body) {
 Api::Api(ApiOptions options, RedisPool& redis, Metrics& metrics, RateLimiter& limiter)
     : options_(std::move(options)), redis_(redis), metrics_(metrics), limiter_(limiter) {}
 
-bool Api::wants_body(const std::string& method, const std::string& path,
-                     const std::string& content_type) {
-    return method == "POST" && is_post_route(path) && is_json_content_type(content_type);
-}
-
 ApiResponse Api::handle(const ApiRequest& request) {
     const std::string& path = request.path;
     const std::string& method = request.method;

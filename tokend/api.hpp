@@ -57,12 +57,6 @@ class Api {
 
     ApiResponse handle(const ApiRequest& request);
 
-    // Whether the transport should read the body of this request at all: only a POST to a
-    // token endpoint with a JSON content type needs one. Everything else is answered from
-    // the head (405, 404, 415, ...) and the connection closed if a body was sent.
-    static bool wants_body(const std::string& method, const std::string& path,
-                           const std::string& content_type);
-
   private:
     ApiResponse create(const ApiRequest& request);
     ApiResponse refresh(const ApiRequest& request);

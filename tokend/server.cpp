@@ -25,13 +25,22 @@ struct RequestContext {
     std::string org_id;
     std::string token_id;
     std::string detail;
+    bool deferred = false;  // answer from the error handler once httplib drained the body
 };
 
 thread_local RequestContext t_context;
 
-bool has_body(const httplib::Request& req) {
-    return req.get_header_value<uint64_t>("Content-Length") > 0 ||
-           req.has_header("Transfer-Encoding");
+bool is_post_route(const std::string& path) {
+    return path == "/v2/tokens/create" || path == "/v2/tokens/refresh" ||
+           path == "/v2/tokens/revoke";
+}
+
+bool is_chunked(const httplib::Request& req) {
+    return req.has_header("Transfer-Encoding");
+}
+
+bool has_sized_body(const httplib::Request& req) {
+    return !is_chunked(req) && req.get_header_value<uint64_t>("Content-Length") > 0;
 }
 
 void apply(const ApiResponse& from, httplib::Response& to) {
@@ -103,20 +112,29 @@ void Server::install_handlers() {
     // TCP_NODELAY from the listening socket.
     s.set_tcp_nodelay(true);
 
-    // Every request passes here first, before httplib reads a body. Requests that need no
-    // body are answered right here; a POST with JSON to a token endpoint goes on to the
-    // bounded-reader handlers below.
+    // Every request passes here first, before httplib reads a body.
+    //  - A POST to a token endpoint goes on to the bounded-reader handlers below.
+    //  - Any other request with a Content-Length body goes on too, so httplib consumes the
+    //    body (at most 64 KiB, else 413) before we answer from the error handler: an
+    //    unread body would otherwise be parsed as the next request on a kept-alive
+    //    connection, which a proxy in front could be tricked into (request smuggling).
+    //  - Everything else is answered right here. A chunked body we do not want is left
+    //    unread: httplib's next parse fails on the chunk-size line and closes the
+    //    connection, and Connection: close tells the client so.
     s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
         t_context = RequestContext{};
         t_context.started = true;
         t_context.start = Clock::now();
-        std::string content_type = req.get_header_value("Content-Type");
-        if (Api::wants_body(req.method, req.path, content_type)) {
+        if (req.method == "POST" && is_post_route(req.path)) {
+            return httplib::Server::HandlerResponse::Unhandled;
+        }
+        if (has_sized_body(req)) {
+            t_context.deferred = true;
             return httplib::Server::HandlerResponse::Unhandled;
         }
         apply(api_.handle(to_api_request(req)), res);
-        if (has_body(req)) {
-            res.set_header("Connection", "close");  // the unread body must not be parsed
+        if (is_chunked(req)) {
+            res.set_header("Connection", "close");
         }
         return httplib::Server::HandlerResponse::Handled;
     });
@@ -125,14 +143,27 @@ void Server::install_handlers() {
                        const httplib::ContentReader& reader) {
         ApiRequest request = to_api_request(req);
         bool too_large = false;
-        bool complete = reader([&](const char* data, std::size_t length) {
-            if (request.body.size() + length > kMaxBodyBytes) {
-                too_large = true;
-                return false;
-            }
-            request.body.append(data, length);
-            return true;
-        });
+        bool complete = false;
+        if (req.is_multipart_form_data()) {
+            // Not JSON (415 below), but consumed all the same; httplib insists on
+            // multipart callbacks for such bodies.
+            std::size_t total = 0;
+            complete = reader([](const httplib::MultipartFormData&) { return true; },
+                              [&](const char*, std::size_t length) {
+                                  total += length;
+                                  too_large = total > kMaxBodyBytes;
+                                  return !too_large;
+                              });
+        } else {
+            complete = reader([&](const char* data, std::size_t length) {
+                if (request.body.size() + length > kMaxBodyBytes) {
+                    too_large = true;
+                    return false;
+                }
+                request.body.append(data, length);
+                return true;
+            });
+        }
         if (!complete) {
             // httplib sets 413 itself for an oversized Content-Length (and skips the
             // body); our reader stops chunked bodies. Anything else is a broken upload.
@@ -155,12 +186,19 @@ void Server::install_handlers() {
         s.Post(path, post);
     }
 
-    // httplib's own errors (malformed request line, 413 before a handler, unknown routes
-    // should any slip through) get the same JSON error body as ours.
-    s.set_error_handler(
-        httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
+    // httplib's own errors (malformed request line, 413 before a handler) get the same
+    // JSON error body as ours; deferred requests (see above) get their real answer here.
+    s.set_error_handler(httplib::Server::HandlerWithResponse(
+        [this](const httplib::Request& req, httplib::Response& res) {
             if (!res.body.empty()) {
                 return httplib::Server::HandlerResponse::Unhandled;  // already ours
+            }
+            if (t_context.deferred && res.status != 413) {
+                t_context.deferred = false;
+                ApiRequest request = to_api_request(req);
+                request.body = req.body;
+                apply(api_.handle(request), res);
+                return httplib::Server::HandlerResponse::Handled;
             }
             ApiError error = error_for_status(res.status);
             res.set_content(error_body(error), "application/json");

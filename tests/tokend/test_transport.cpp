@@ -2,6 +2,12 @@
 // bodies, health and metrics endpoints, TLS, and the in-process Server's lifecycle.
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
 #include <thread>
 
 #include "tests/tokend/tokend_harness.hpp"
@@ -214,4 +220,107 @@ TEST_CASE("in-process server: stop before listen returns at once", "[tokend][ser
     server.bind();
     server.stop();
     CHECK(server.listen());
+}
+
+namespace {
+
+// A raw TCP connection to tokend, to control exactly which bytes go over one socket.
+class RawConnection {
+  public:
+    explicit RawConnection(int port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+        REQUIRE(fd_ >= 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_port = htons(static_cast<std::uint16_t>(port));
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+        timeval tv{};
+        tv.tv_sec = 5;
+        ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    }
+    ~RawConnection() { ::close(fd_); }
+    RawConnection(const RawConnection&) = delete;
+    RawConnection& operator=(const RawConnection&) = delete;
+
+    void send(const std::string& bytes) {
+        REQUIRE(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+                static_cast<ssize_t>(bytes.size()));
+    }
+    // One response: head, then Content-Length bytes of body. Empty if the peer closed.
+    std::string read_response() {
+        for (;;) {
+            auto head_end = buffer_.find("\r\n\r\n");
+            if (head_end != std::string::npos) {
+                std::size_t length = 0;
+                auto at = buffer_.find("Content-Length: ");
+                if (at != std::string::npos && at < head_end) {
+                    length = std::stoul(buffer_.substr(at + 16));
+                }
+                if (buffer_.size() >= head_end + 4 + length) {
+                    std::string response = buffer_.substr(0, head_end + 4 + length);
+                    buffer_.erase(0, response.size());
+                    return response;
+                }
+            }
+            char chunk[4096];
+            ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
+            if (n <= 0) {
+                return {};
+            }
+            buffer_.append(chunk, static_cast<std::size_t>(n));
+        }
+    }
+
+  private:
+    int fd_;
+    std::string buffer_;
+};
+
+}  // namespace
+
+TEST_CASE("a body tokend refuses is never parsed as the next request", "[tokend][http]") {
+    RedisServer redis;
+    Tokend tokend(redis.url());
+    // The body of each refused request is itself an HTTP request for /metrics. If tokend
+    // left it unread, it would answer it as a second request on the connection.
+    const std::string smuggled = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n" +
+                                 std::string(8000, ' ');  // more than one read buffer
+    auto framed = [&](const std::string& method, const std::string& path,
+                      const std::string& content_type) {
+        return method + " " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: " + content_type +
+               "\r\nContent-Length: " + std::to_string(smuggled.size()) + "\r\n\r\n" + smuggled;
+    };
+    struct Case {
+        std::string method, path, content_type;
+        int status;
+    };
+    auto c = GENERATE(Case{"PUT", "/v2/tokens/create", "application/json", 405},
+                      Case{"POST", "/v2/tokens/create", "text/plain", 415},
+                      Case{"POST", "/nowhere", "application/json", 404},
+                      Case{"GET", "/healthz", "application/json", 200},
+                      Case{"POST", "/healthz", "application/json", 405});
+    INFO(c.method << " " << c.path << " " << c.content_type);
+    RawConnection conn(tokend.port());
+    conn.send(framed(c.method, c.path, c.content_type));
+    const std::string first = conn.read_response();
+    INFO(first);
+    CHECK(first.rfind("HTTP/1.1 " + std::to_string(c.status), 0) == 0);
+    CHECK(first.find("tokend_requests_total") == std::string::npos);
+    // A genuine second request on the same connection gets the answer to *it*, not to
+    // the bytes of the refused body.
+    conn.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    const std::string second = conn.read_response();
+    INFO(second);
+    CHECK(second.rfind("HTTP/1.1 200", 0) == 0);
+    CHECK(second.find("{\"status\":\"ok\"}") != std::string::npos);
+}
+
+TEST_CASE("multipart bodies are 415, not a crash", "[tokend][http]") {
+    RedisServer redis;
+    Tokend tokend(redis.url());
+    auto client = tokend.client();
+    httplib::MultipartFormDataItems items = {{"organization_id", "org_x", "", ""}};
+    auto r = to_reply(client.Post("/v2/tokens/create", items));
+    TKA_REQUIRE_ERROR(r, 415, "unsupported_media_type", tokend);
+    TKA_REQUIRE_STATUS(get(client, "/healthz"), 200, tokend);
 }
