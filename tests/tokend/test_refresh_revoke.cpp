@@ -91,6 +91,14 @@ TEST_CASE("refresh refuses wrong credentials and bad input", "[tokend][refresh]"
         auto r = post_json(client, "/v2/tokens/refresh", body);
         TKA_REQUIRE_ERROR(r, 401, "invalid_grant", tokend);
     }
+    SECTION("token auth switched off for the organization") {
+        {
+            auto conn = redis.connect();
+            tka::OrgStore(conn).update(org.id, std::nullopt, false);
+        }
+        auto r = post_json(client, "/v2/tokens/refresh", refresh_body(token));
+        TKA_REQUIRE_ERROR(r, 403, "access_denied", tokend);
+    }
     SECTION("missing field") {
         auto r = post_json(client, "/v2/tokens/refresh", {{"token_id", token["token_id"]}});
         TKA_REQUIRE_ERROR(r, 400, "invalid_request", tokend);

@@ -324,3 +324,14 @@ TEST_CASE("multipart bodies are 415, not a crash", "[tokend][http]") {
     TKA_REQUIRE_ERROR(r, 415, "unsupported_media_type", tokend);
     TKA_REQUIRE_STATUS(get(client, "/healthz"), 200, tokend);
 }
+
+TEST_CASE("a malformed HTTP request gets a JSON 400", "[tokend][http]") {
+    RedisServer redis;
+    Tokend tokend(redis.url());
+    RawConnection conn(tokend.port());
+    conn.send("BREW /pot HTTP/1.1\r\nHost: x\r\n\r\n");
+    const std::string response = conn.read_response();
+    INFO(response);
+    CHECK(response.rfind("HTTP/1.1 400", 0) == 0);
+    CHECK(response.find("\"error\":\"invalid_request\"") != std::string::npos);
+}
