@@ -1,0 +1,155 @@
+// The local token replica: an in-memory table of live tokens, keyed by the SHA-256 digest
+// of the password, so that MOSQ_EVT_BASIC_AUTH can answer without a Redis round trip.
+//
+// Writers: the event consumer's thread (full sync from Redis, then every stream event as
+// soon as it is read). Reader: the broker thread (lookup, and fill() after a Redis lookup).
+// One std::mutex guards everything; every operation holds it for microseconds (no I/O, no
+// allocation beyond the table's own).
+//
+// Trust: lookup() answers only while the replica is trusted, i.e. caught up with the stream
+// after a full sync and while the consumer's connection is healthy. The consumer calls
+// set_trusted(false) on any error, gap or reconnect and set_trusted(true) after it has
+// synced and read the stream to its end; while untrusted every lookup is a miss and the
+// plugin asks Redis (fail closed stays the rule).
+//
+// Entries are compact (64 bytes, see Entry) and bounded by `max_entries`; when full, the
+// CLOCK algorithm (second chance) evicts an expired or not recently used entry. An evicted
+// entry is only a miss: the plugin then asks Redis and may fill() it back.
+//
+// Organizations are interned (a 32-bit index per entry); their token_auth state is kept
+// per org. token_auth off masks the org's entries rather than dropping them, so that turning
+// it back on restores them (their tokens are valid again in Redis at that instant too).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/events.hpp"
+#include "common/time_format.hpp"
+#include "plugin/options.hpp"
+
+namespace tka::plugin {
+
+using PasswordDigest = std::array<std::uint8_t, 32>;  // raw SHA-256 of the password
+
+// What the replica knows about one credential.
+struct ReplicaAnswer {
+    enum class Kind {
+        untrusted,       // not caught up with the stream: ask Redis
+        miss,            // unknown digest, or not for this org: ask Redis
+        allow,           // live token of this user, org token auth on
+        expired,         // the token's expires_at has passed
+        user_mismatch,   // the token belongs to another user of the org
+        token_auth_off,  // the org has token auth off
+    };
+    Kind kind = Kind::miss;
+    std::string token_id;        // allow
+    UnixSeconds expires_at = 0;  // allow
+};
+
+struct ReplicaStats {
+    std::size_t entries = 0;
+    std::size_t orgs = 0;
+    std::uint64_t evictions = 0;
+    bool trusted = false;
+};
+
+class TokenReplica {
+  public:
+    explicit TokenReplica(std::size_t max_entries = kDefaultCacheEntries);
+    TokenReplica(const TokenReplica&) = delete;
+    TokenReplica& operator=(const TokenReplica&) = delete;
+
+    // Broker thread. `now` in unix seconds. Always `untrusted` while untrusted.
+    ReplicaAnswer lookup(std::string_view org_id, std::string_view user_id,
+                         const PasswordDigest& digest, UnixSeconds now);
+
+    // The replica's version: changes with every applied event, sync and trust change.
+    std::uint64_t version() const;
+    // Broker thread, after Redis said "ok" for a miss: inserts the credential only if
+    // nothing was applied since `version_before` (taken before asking Redis), so an event
+    // committed after Redis answered can never be overwritten by the older answer.
+    bool fill(std::uint64_t version_before, std::string_view org_id, std::string_view user_id,
+              std::string_view token_id, const PasswordDigest& digest, UnixSeconds expires_at,
+              UnixSeconds now);
+
+    // Consumer thread: one stream event (token.created/refreshed/revoked, org.updated).
+    void apply(const Event& event, UnixSeconds now);
+
+    // Consumer thread, during a full sync.
+    void clear();  // forget every entry and org state (keeps trust as it is)
+    void set_org(std::string_view org_id, bool token_auth);
+    // `digest_hex`: the record's `pw` field (64 hex chars); false when not cacheable.
+    bool insert(std::string_view org_id, std::string_view user_id, std::string_view token_id,
+                std::string_view digest_hex, UnixSeconds expires_at, UnixSeconds now);
+
+    // Returns true when the state changed.
+    bool set_trusted(bool trusted);
+    bool trusted() const;
+
+    ReplicaStats stats() const;
+    std::size_t max_entries() const { return max_entries_; }
+
+    // Bytes of one entry in the slot array (the per-entry size documented in plugin.md
+    // adds the two index nodes).
+    static constexpr std::size_t entry_size();
+
+  private:
+    struct Entry {
+        PasswordDigest digest{};                  // 32 bytes: raw SHA-256 of the password
+        std::array<std::uint8_t, 16> token_id{};  // 16 bytes: UUID in binary
+        std::uint64_t user_hash = 0;              //  8 bytes: hash of the user id
+        std::uint32_t expires_at = 0;             //  4 bytes: unix seconds (until 2106)
+        std::uint32_t org = 0;                    //  4 bytes: interned org index
+    };
+    static_assert(sizeof(Entry) == 64);
+
+    enum class OrgState : std::uint8_t { unknown, on, off };
+
+    std::uint32_t intern_org(std::string_view org_id);  // lock held
+    std::optional<std::uint32_t> find_org(std::string_view org_id) const;
+    bool insert_locked(std::uint32_t org, std::uint64_t user_hash,
+                       const std::array<std::uint8_t, 16>& token, const PasswordDigest& digest,
+                       UnixSeconds expires_at, UnixSeconds now);
+    void drop_slot(std::uint32_t slot);
+    void drop_token(const std::array<std::uint8_t, 16>& token);
+    std::uint32_t allocate_slot(UnixSeconds now);
+
+    const std::size_t max_entries_;
+    mutable std::mutex mutex_;  // guards everything below
+    std::vector<Entry> slots_;
+    std::vector<std::uint8_t> flags_;  // per slot: bit 0 live, bit 1 referenced (CLOCK)
+    std::vector<std::uint32_t> free_;  // dead slots to reuse
+    // Index keys are 64 bits of the digest / of the mixed token UUID; the full value is
+    // compared in the slot. A colliding insert evicts the older entry, so each key names
+    // at most one live slot (a collision costs a miss, never a wrong answer).
+    std::unordered_map<std::uint64_t, std::uint32_t> by_digest_;
+    std::unordered_map<std::uint64_t, std::uint32_t> by_token_;
+    std::vector<std::string> org_names_;
+    std::vector<OrgState> org_states_;
+    std::unordered_map<std::string, std::uint32_t> org_index_;
+    std::size_t live_ = 0;
+    std::size_t hand_ = 0;  // CLOCK hand
+    std::uint64_t version_ = 1;
+    std::uint64_t evictions_ = 0;
+    bool trusted_ = false;
+};
+
+constexpr std::size_t TokenReplica::entry_size() {
+    return sizeof(Entry);
+}
+
+// Parses a 64-char hex SHA-256 digest; nullopt when malformed.
+std::optional<PasswordDigest> parse_digest_hex(std::string_view hex);
+// Parses a canonical (lowercase or uppercase) UUID into 16 bytes; nullopt when malformed.
+std::optional<std::array<std::uint8_t, 16>> parse_uuid(std::string_view uuid);
+// Formats 16 bytes as a lowercase canonical UUID.
+std::string format_uuid(const std::array<std::uint8_t, 16>& bytes);
+
+}  // namespace tka::plugin
