@@ -3,6 +3,7 @@
 
 #include <utility>
 
+#include "common/crypto.hpp"
 #include "common/errors.hpp"
 #include "common/identifiers.hpp"
 #include "common/token_store.hpp"
@@ -32,8 +33,8 @@ std::string_view deny_reason_name(DenyReason reason) {
     return "unknown";
 }
 
-Authenticator::Authenticator(RedisOptions options, Logger logger)
-    : redis_(std::move(options)), logger_(std::move(logger)) {}
+Authenticator::Authenticator(RedisOptions options, Logger logger, TokenReplica* replica)
+    : redis_(std::move(options)), replica_(replica), logger_(std::move(logger)) {}
 
 void Authenticator::probe() {
     try {
@@ -62,11 +63,55 @@ AuthDecision Authenticator::authenticate(std::optional<std::string_view> usernam
     if (!ids::is_token_password(pw)) {
         return AuthDecision::deny(DenyReason::malformed_password);
     }
+    if (replica_ == nullptr) {
+        return from_redis(creds.org_id, creds.user_id, pw, now);
+    }
 
+    const PasswordDigest digest = crypto::sha256(pw);
+    // Taken before Redis is asked: fill() refuses if any event was applied meanwhile.
+    const std::uint64_t version = replica_->version();
+    ReplicaAnswer answer = replica_->lookup(creds.org_id, creds.user_id, digest, now);
+    AuthDecision d;
+    switch (answer.kind) {
+        case ReplicaAnswer::Kind::allow:
+            d.kind = AuthDecision::Kind::allow;
+            d.token_id = std::move(answer.token_id);
+            d.org_id = creds.org_id;
+            d.user_id = creds.user_id;
+            d.expires_at = answer.expires_at;
+            d.replica = AuthDecision::Replica::hit;
+            return d;
+        case ReplicaAnswer::Kind::expired:
+            d = AuthDecision::deny(DenyReason::expired);
+            d.replica = AuthDecision::Replica::hit;
+            return d;
+        case ReplicaAnswer::Kind::user_mismatch:
+            d = AuthDecision::deny(DenyReason::user_mismatch);
+            d.replica = AuthDecision::Replica::hit;
+            return d;
+        case ReplicaAnswer::Kind::token_auth_off:
+            d = AuthDecision::deny(DenyReason::token_auth_off);
+            d.replica = AuthDecision::Replica::hit;
+            return d;
+        case ReplicaAnswer::Kind::untrusted:
+        case ReplicaAnswer::Kind::miss:
+            break;
+    }
+    d = from_redis(creds.org_id, creds.user_id, pw, now);
+    d.replica = answer.kind == ReplicaAnswer::Kind::miss ? AuthDecision::Replica::miss
+                                                         : AuthDecision::Replica::untrusted;
+    if (d.kind == AuthDecision::Kind::allow) {
+        replica_->fill(version, d.org_id, d.user_id, d.token_id, digest, d.expires_at, now);
+    }
+    return d;
+}
+
+AuthDecision Authenticator::from_redis(const std::string& org_id, const std::string& user_id,
+                                       const std::string& pw, UnixSeconds now) {
     AuthLookup lookup;
     try {
         TokenStore store(redis_);
-        lookup = store.authenticate(creds.org_id, creds.user_id, pw, now);
+        lookup = store.authenticate(org_id, user_id, pw, now);
     } catch (const std::exception& e) {
         // RedisError, or anything unexpected from the store: refuse, never guess.
         note_failure(e.what());
@@ -79,8 +124,8 @@ AuthDecision Authenticator::authenticate(std::optional<std::string_view> usernam
             AuthDecision d;
             d.kind = AuthDecision::Kind::allow;
             d.token_id = std::move(lookup.token_id);
-            d.org_id = creds.org_id;
-            d.user_id = creds.user_id;
+            d.org_id = org_id;
+            d.user_id = user_id;
             d.expires_at = lookup.expires_at;
             // Belt and braces: never admit a token whose expiry is not in the future.
             if (d.expires_at <= now) {

@@ -4,6 +4,11 @@
 // token CONNECT (TokenStore::authenticate). Redis trouble means deny (fail closed); the
 // connection's backoff makes further attempts fail fast while Redis is down, and the
 // transitions "Redis lost" / "Redis back" are logged once each, not per CONNECT.
+//
+// With a token replica (plugin_opt_cache on, token_replica.hpp) the replica is asked first:
+// while it is trusted and knows the credential, the decision is made from memory and Redis
+// is not asked at all. Untrusted or a miss: the Redis lookup above, as without a replica,
+// and a successful answer is put into the replica (TokenReplica::fill).
 #pragma once
 
 #include <cstdint>
@@ -14,6 +19,7 @@
 #include "common/redis.hpp"
 #include "common/time_format.hpp"
 #include "plugin/logger.hpp"
+#include "plugin/token_replica.hpp"
 
 namespace tka::plugin {
 
@@ -41,6 +47,9 @@ struct AuthDecision {
     UnixSeconds expires_at = 0;  // unix seconds
     // deny:
     DenyReason reason = DenyReason::unknown_token;
+    // Where a token credential's answer came from (counters; off: no replica or deferred).
+    enum class Replica { off, hit, miss, untrusted };
+    Replica replica = Replica::off;
 
     static AuthDecision defer() { return {}; }
     static AuthDecision deny(DenyReason why) {
@@ -53,7 +62,8 @@ struct AuthDecision {
 
 class Authenticator {
   public:
-    Authenticator(RedisOptions options, Logger logger);
+    // `replica` may be null (plugin_opt_cache off); it must outlive the authenticator.
+    Authenticator(RedisOptions options, Logger logger, TokenReplica* replica = nullptr);
 
     // username/password: nullopt when the CONNECT carried none. `now` in unix seconds.
     AuthDecision authenticate(std::optional<std::string_view> username,
@@ -69,8 +79,11 @@ class Authenticator {
   private:
     void note_failure(const std::string& what);
     void note_success();
+    AuthDecision from_redis(const std::string& org_id, const std::string& user_id,
+                            const std::string& password, UnixSeconds now);
 
     RedisConnection redis_;
+    TokenReplica* replica_ = nullptr;
     Logger logger_;
     bool healthy_ = true;
     std::uint64_t failures_ = 0;  // Redis errors since start

@@ -9,6 +9,7 @@
 #include "common/org_store.hpp"
 #include "common/redis_keys.hpp"
 #include "common/token_store.hpp"
+#include "plugin/replica_sync.hpp"
 
 namespace tka::plugin {
 
@@ -105,6 +106,9 @@ void EventConsumer::run() {
             if (!positioned_.load() || failed) {
                 position();
             }
+            if (options_.replica != nullptr && !replica_synced_) {
+                sync_replica_now();
+            }
             if (failed) {
                 failed = false;
                 backoff = std::chrono::milliseconds{0};
@@ -125,8 +129,20 @@ void EventConsumer::run() {
             if (snapshot) {
                 revalidate(*snapshot);
             }
-            read_once(awaiting ? kShortBlock : options_.block);
+            // Catching up after a sync: read without blocking until the end of the stream.
+            const bool catching_up = options_.replica != nullptr && !options_.replica->trusted();
+            const std::size_t n = read_once(catching_up ? std::chrono::milliseconds{0}
+                                            : awaiting  ? kShortBlock
+                                                        : options_.block);
+            if (catching_up && n < static_cast<std::size_t>(options_.batch) &&
+                options_.replica->set_trusted(true)) {
+                const ReplicaStats st = options_.replica->stats();
+                queue_log(LogLevel::info, "token replica trusted: " + std::to_string(st.entries) +
+                                              " live token(s) of " + std::to_string(st.orgs) +
+                                              " organization(s) in memory");
+            }
         } catch (const std::exception& e) {
+            replica_lost(e.what());
             if (stopping_.load()) {
                 break;
             }
@@ -163,21 +179,45 @@ void EventConsumer::position() {
     }
 }
 
-void EventConsumer::read_once(std::chrono::milliseconds block) {
-    const std::vector<std::string> argv = {"XREAD",
-                                           "COUNT",
-                                           std::to_string(options_.batch),
-                                           "BLOCK",
-                                           std::to_string(block.count()),
-                                           "STREAMS",
-                                           stream_key_,
-                                           last_id_};
+void EventConsumer::sync_replica_now() {
+    const auto started = std::chrono::steady_clock::now();
+    const ReplicaSyncResult result = sync_replica(redis_, *options_.replica, unix_now());
+    replica_sync_id_ = result.stream_id;
+    replica_synced_ = true;
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - started);
+    queue_log(LogLevel::debug, "token replica synced from Redis: " + std::to_string(result.tokens) +
+                                   " live token(s), " + std::to_string(result.orgs) +
+                                   " organization(s) in " + std::to_string(took.count()) +
+                                   " ms; catching up from " + result.stream_id);
+}
+
+void EventConsumer::replica_lost(const std::string& why) {
+    if (options_.replica == nullptr) {
+        return;
+    }
+    replica_synced_ = false;
+    if (options_.replica->set_trusted(false)) {
+        queue_log(LogLevel::info, "token replica untrusted (" + why +
+                                      "); token CONNECTs are checked in Redis until it has "
+                                      "re-synced");
+    }
+}
+
+std::size_t EventConsumer::read_once(std::chrono::milliseconds block) {
+    std::vector<std::string> argv = {"XREAD", "COUNT", std::to_string(options_.batch)};
+    if (block.count() > 0) {
+        argv.insert(argv.end(), {"BLOCK", std::to_string(block.count())});
+    }
+    argv.insert(argv.end(), {"STREAMS", stream_key_, last_id_});
     const RedisValue reply =
         redis_.command_with_timeout(argv, block + options_.redis.command_timeout)
             .expect_ok("XREAD");
     if (!reply.is_array()) {
-        return;  // nil: nothing new within the block interval
+        return 0;  // nil: nothing new within the block interval
     }
+    std::size_t entries = 0;
+    const UnixSeconds now = unix_now();
     std::vector<Event> parsed;
     for (const RedisValue& stream : reply.elements) {
         if (!stream.is_array() || stream.elements.size() < 2 || !stream.elements[1].is_array()) {
@@ -196,7 +236,16 @@ void EventConsumer::read_once(std::chrono::milliseconds block) {
                 }
             }
             last_id_ = id;
+            ++entries;
             if (auto event = parse_event(std::move(id), fields)) {
+                // The replica first (this thread, right now), then the broker thread's queue.
+                if (options_.replica != nullptr && replica_synced_ &&
+                    stream_id_less(replica_sync_id_, event->id)) {
+                    options_.replica->apply(*event, now);
+                    if (options_.replica_applied) {
+                        options_.replica_applied(*event);
+                    }
+                }
                 parsed.push_back(std::move(*event));
             }
         }
@@ -214,12 +263,13 @@ void EventConsumer::read_once(std::chrono::milliseconds block) {
                                            "event queue overflow (is MOSQ_EVT_TICK arriving?); "
                                            "tracked connections will be re-validated");
             }
-            return;
+            return entries;
         }
         for (Event& e : parsed) {
             pending_.items.emplace_back(std::move(e));
         }
     }
+    return entries;
 }
 
 void EventConsumer::revalidate(const std::vector<TokenRef>& tokens) {

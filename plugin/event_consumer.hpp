@@ -13,6 +13,12 @@
 // checks each against Redis (token record alive? org token auth on?) and queues verdicts,
 // so events lost to trimming or a Redis restart never leave a dead token connected.
 //
+// Token replica (optional, token_replica.hpp): the same thread keeps it. On start and after
+// every failure it marks the replica untrusted, re-syncs it from Redis (replica_sync.hpp),
+// reads the stream without blocking until it has reached the end, and only then marks it
+// trusted. Every event read is applied to the replica at once, before it is queued for the
+// broker thread, so a revoked credential stops authenticating before the next TICK.
+//
 // stop() returns within about one block interval: the blocking read is bounded and every
 // wait checks the stop flag.
 #pragma once
@@ -21,6 +27,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -34,6 +41,7 @@
 #include "common/time_format.hpp"
 #include "plugin/connection_tracker.hpp"
 #include "plugin/options.hpp"
+#include "plugin/token_replica.hpp"
 
 namespace tka::plugin {
 
@@ -69,6 +77,10 @@ struct EventConsumerOptions {
     std::chrono::milliseconds max_backoff{2000};
     long long batch = 512;  // XREAD COUNT
     std::size_t max_queued_items = kMaxQueuedItems;
+    TokenReplica* replica = nullptr;  // kept by this consumer when set (plugin_opt_cache on)
+    // Called on the consumer thread right after an event was applied to the replica
+    // (measuring the commit -> apply window in tests and benchmarks).
+    std::function<void(const Event&)> replica_applied;
 };
 
 class EventConsumer {
@@ -94,7 +106,10 @@ class EventConsumer {
   private:
     void run();
     void position();
-    void read_once(std::chrono::milliseconds block);
+    // block 0: no BLOCK argument (returns at once). Returns the number of entries read.
+    std::size_t read_once(std::chrono::milliseconds block);
+    void sync_replica_now();
+    void replica_lost(const std::string& why);
     void revalidate(const std::vector<TokenRef>& tokens);
     void queue_log(LogLevel level, std::string message);
     bool sleep_for(std::chrono::milliseconds delay);  // false when stopping
@@ -103,6 +118,10 @@ class EventConsumer {
     RedisConnection redis_;  // consumer thread only
     std::string stream_key_;
     std::string last_id_;  // consumer thread only
+    // Replica (consumer thread only): synced since the last failure, and the stream id its
+    // scan corresponds to (events after it are applied).
+    bool replica_synced_ = false;
+    std::string replica_sync_id_;
 
     std::thread thread_;
     std::atomic<bool> stopping_{false};

@@ -52,6 +52,32 @@ std::chrono::milliseconds parse_timeout(std::string_view key, std::string_view r
     return std::chrono::milliseconds(ms);
 }
 
+bool parse_on_off(std::string_view key, std::string_view raw) {
+    const std::string value = lowercase(trim(raw));
+    if (value == "on" || value == "true" || value == "yes" || value == "1") {
+        return true;
+    }
+    if (value == "off" || value == "false" || value == "no" || value == "0") {
+        return false;
+    }
+    invalid(key, raw, "expected on or off");
+}
+
+std::size_t parse_entries(std::string_view key, std::string_view raw) {
+    const std::string value = trim(raw);
+    std::size_t n = 0;
+    const char* first = value.data();
+    const char* last = value.data() + value.size();
+    auto [ptr, ec] = std::from_chars(first, last, n);
+    if (value.empty() || ec != std::errc() || ptr != last || n < kMinCacheEntries ||
+        n > kMaxCacheEntries) {
+        invalid(key, raw,
+                "expected a whole number of entries between " + std::to_string(kMinCacheEntries) +
+                    " and " + std::to_string(kMaxCacheEntries));
+    }
+    return n;
+}
+
 LogLevel parse_log_level(std::string_view key, std::string_view raw) {
     const std::string value = lowercase(trim(raw));
     for (LogLevel level :
@@ -165,10 +191,14 @@ PluginConfig parse_options(const std::vector<std::pair<std::string, std::string>
             append_patterns("acl_write", value, config.acl_write);
         } else if (key == "log_level") {
             config.log_level = parse_log_level("log_level", value);
+        } else if (key == "cache") {
+            config.cache = parse_on_off("cache", value);
+        } else if (key == "cache_max_entries") {
+            config.cache_max_entries = parse_entries("cache_max_entries", value);
         } else {
             throw OptionError("Unknown option 'plugin_opt_" + key +
                               "' (known: redis_url, redis_timeout_ms, acl_read, acl_write, "
-                              "log_level)");
+                              "log_level, cache, cache_max_entries)");
         }
     }
     if (config.redis_url == kDefaultRedisUrl) {

@@ -25,6 +25,10 @@ inline constexpr std::string_view kDefaultRedisUrl = "redis://127.0.0.1:6379";
 inline constexpr int kDefaultRedisTimeoutMs = 200;
 inline constexpr int kMinRedisTimeoutMs = 1;
 inline constexpr int kMaxRedisTimeoutMs = 10000;
+// plugin_opt_cache_max_entries: default and accepted range (entries of the token replica).
+inline constexpr std::size_t kDefaultCacheEntries = 100000;
+inline constexpr std::size_t kMinCacheEntries = 1;
+inline constexpr std::size_t kMaxCacheEntries = 100000000;
 // Longest ACL pattern accepted (MQTT topics are at most 65535 bytes; ours are short).
 inline constexpr std::size_t kMaxAclPatternLength = 1024;
 
@@ -35,6 +39,11 @@ struct PluginConfig {
     std::vector<std::string> acl_read;   // topic patterns with %o / %u, for reading
     std::vector<std::string> acl_write;  // topic patterns with %o / %u, for publishing
     LogLevel log_level = LogLevel::notice;
+    // The local token replica (token_replica.hpp). Off by default: with it, new connections
+    // can use a credential for a few ms after a refresh/revoke/replace committed (see
+    // docs/plugin.md), which DESIGN.md's "stops working at once" does not allow.
+    bool cache = false;
+    std::size_t cache_max_entries = kDefaultCacheEntries;  // replica bound, in entries
 };
 
 class OptionError : public std::runtime_error {

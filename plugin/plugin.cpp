@@ -267,7 +267,9 @@ TKA_PLUGIN_EXPORT int mosquitto_plugin_cleanup(void* userdata, struct mosquitto_
         log_line(LogLevel::info, "stopping: " + std::to_string(c.auth_allowed) + " allowed, " +
                                      std::to_string(c.auth_denied) + " denied, " +
                                      std::to_string(c.auth_deferred) + " deferred, " +
-                                     std::to_string(c.kicks) + " closed");
+                                     std::to_string(c.kicks) + " closed; token replica: " +
+                                     std::to_string(c.replica_hits) + " answered from memory, " +
+                                     std::to_string(c.replica_fallbacks()) + " asked Redis");
         ctx->core->stop();
     }
     return MOSQ_ERR_SUCCESS;

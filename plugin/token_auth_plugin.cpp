@@ -35,11 +35,14 @@ TokenAuthPlugin::TokenAuthPlugin(PluginConfig config, LogSink sink, PluginRuntim
     : config_(std::move(config)),
       runtime_(runtime),
       logger_(std::move(sink), config_.log_level),
-      authenticator_(redis_options(config_), logger_),
+      replica_(config_.cache ? std::make_unique<TokenReplica>(config_.cache_max_entries) : nullptr),
+      authenticator_(redis_options(config_), logger_, replica_.get()),
       acl_(config_.acl_read, config_.acl_write) {
     EventConsumerOptions consumer_options;
     consumer_options.redis = redis_options(config_);
     consumer_options.block = runtime_.consumer_block;
+    consumer_options.replica = replica_.get();
+    consumer_options.replica_applied = runtime_.replica_applied;
     consumer_ = std::make_unique<EventConsumer>(std::move(consumer_options));
 }
 
@@ -48,10 +51,14 @@ TokenAuthPlugin::~TokenAuthPlugin() {
 }
 
 void TokenAuthPlugin::start() {
-    logger_.log(LogLevel::notice,
-                "using Redis at " + config_.redis_endpoint.redacted() + ", timeout " +
-                    std::to_string(config_.redis_timeout.count()) + " ms, ACL " +
-                    (acl_.active() ? "patterns active" : "not restricted (no patterns)"));
+    logger_.log(
+        LogLevel::notice,
+        "using Redis at " + config_.redis_endpoint.redacted() + ", timeout " +
+            std::to_string(config_.redis_timeout.count()) + " ms, ACL " +
+            (acl_.active() ? "patterns active" : "not restricted (no patterns)") +
+            ", token replica " +
+            (replica_ ? "on (at most " + std::to_string(config_.cache_max_entries) + " entries)"
+                      : std::string("off")));
     authenticator_.probe();
     if (runtime_.start_consumer) {
         consumer_->start();
@@ -73,6 +80,19 @@ AuthDecision TokenAuthPlugin::on_basic_auth(Handle handle,
     tracker_.remove(handle);
 
     AuthDecision decision = authenticator_.authenticate(username, password, now_ms / 1000);
+    switch (decision.replica) {
+        case AuthDecision::Replica::off:
+            break;
+        case AuthDecision::Replica::hit:
+            ++counters_.replica_hits;
+            break;
+        case AuthDecision::Replica::miss:
+            ++counters_.replica_misses;
+            break;
+        case AuthDecision::Replica::untrusted:
+            ++counters_.replica_untrusted;
+            break;
+    }
     switch (decision.kind) {
         case AuthDecision::Kind::defer:
             ++counters_.auth_deferred;
@@ -96,9 +116,12 @@ AuthDecision TokenAuthPlugin::on_basic_auth(Handle handle,
             conn.deadline_ms = decision.expires_at * 1000;
             tracker_.add(std::move(conn));
             if (logger_.enabled(LogLevel::info)) {
-                logger_.log(LogLevel::info, describe_client(client_id, username) +
-                                                " authenticated with token " + decision.token_id +
-                                                ", expires " + format_rfc3339(decision.expires_at));
+                logger_.log(
+                    LogLevel::info,
+                    describe_client(client_id, username) + " authenticated with token " +
+                        decision.token_id + ", expires " + format_rfc3339(decision.expires_at) +
+                        (decision.replica == AuthDecision::Replica::hit ? " (from the replica)"
+                                                                        : ""));
             }
             if (first_auth_ms_ == 0) {
                 first_auth_ms_ = now_ms;

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,6 +25,7 @@
 #include "plugin/event_consumer.hpp"
 #include "plugin/logger.hpp"
 #include "plugin/options.hpp"
+#include "plugin/token_replica.hpp"
 
 namespace tka::plugin {
 
@@ -47,6 +49,13 @@ struct PluginCounters {
     std::uint64_t events_applied = 0;       // stream events that touched a connection
     std::uint64_t verdicts_applied = 0;     // re-validation answers processed
     std::uint64_t ticks = 0;
+    // Token replica (plugin_opt_cache on): token CONNECTs answered from memory, and those
+    // that fell back to Redis because the replica did not know the credential (miss) or
+    // was not caught up (untrusted).
+    std::uint64_t replica_hits = 0;
+    std::uint64_t replica_misses = 0;
+    std::uint64_t replica_untrusted = 0;
+    std::uint64_t replica_fallbacks() const { return replica_misses + replica_untrusted; }
 };
 
 struct PluginRuntimeOptions {
@@ -54,6 +63,8 @@ struct PluginRuntimeOptions {
     std::chrono::milliseconds consumer_block{1000};  // XREAD BLOCK
     // Warn when no TICK arrived this long after the first successful token CONNECT.
     std::chrono::milliseconds tick_warning_after{5000};
+    // Passed to EventConsumerOptions::replica_applied (measurements).
+    std::function<void(const Event&)> replica_applied;
 };
 
 class TokenAuthPlugin {
@@ -89,6 +100,8 @@ class TokenAuthPlugin {
     const PluginCounters& counters() const { return counters_; }
     const ConnectionTracker& tracker() const { return tracker_; }
     EventConsumer& consumer() { return *consumer_; }
+    // Null when plugin_opt_cache is off.
+    const TokenReplica* replica() const { return replica_.get(); }
     const Logger& logger() const { return logger_; }
 
   private:
@@ -99,6 +112,7 @@ class TokenAuthPlugin {
     PluginConfig config_;
     PluginRuntimeOptions runtime_;
     Logger logger_;
+    std::unique_ptr<TokenReplica> replica_;  // shared with the consumer thread (own lock)
     Authenticator authenticator_;
     ConnectionTracker tracker_;
     AclMatcher acl_;

@@ -82,3 +82,20 @@ TEST_CASE("options: unknown option is an error", "[plugin][options]") {
     const std::string msg = error_of({{"redis_host", "x"}});
     CHECK(msg.find("Unknown option 'plugin_opt_redis_host'") != std::string::npos);
 }
+
+TEST_CASE("options: token replica on/off and its bound", "[plugin][options]") {
+    const auto d = parse_options({});
+    CHECK_FALSE(d.cache);
+    CHECK(d.cache_max_entries == 100000);
+    CHECK(parse_options({{"cache", "on"}}).cache);
+    CHECK_FALSE(parse_options({{"cache", "off"}}).cache);
+    CHECK(parse_options({{"cache", " ON "}}).cache);
+    CHECK(parse_options({{"cache_max_entries", "5000"}}).cache_max_entries == 5000);
+    CHECK(parse_options({{"plugin_opt_cache_max_entries", "1"}}).cache_max_entries == 1);
+    CHECK(error_of({{"cache", "maybe"}}).rfind("Invalid 'cache' value 'maybe'", 0) == 0);
+    for (const std::string bad : {"0", "-1", "ten", "", "100000001", "12abc"}) {
+        INFO(bad);
+        CHECK(error_of({{"cache_max_entries", bad}})
+                  .rfind("Invalid 'cache_max_entries' value '" + bad + "'", 0) == 0);
+    }
+}

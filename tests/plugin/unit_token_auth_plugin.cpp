@@ -40,8 +40,13 @@ struct Fixture {
     tka::Organization org;
 
     explicit Fixture(std::vector<std::pair<std::string, std::string>> extra = {}) {
-        std::vector<std::pair<std::string, std::string>> opts = {
-            {"redis_url", redis.url()}, {"redis_timeout_ms", "500"}, {"log_level", "debug"}};
+        // These cases test the Redis path and its timing (e.g. refused right after a commit);
+        // the replica has its own cases (unit_replica_consumer.cpp) and the e2e suite runs
+        // with it on.
+        std::vector<std::pair<std::string, std::string>> opts = {{"redis_url", redis.url()},
+                                                                 {"redis_timeout_ms", "500"},
+                                                                 {"log_level", "debug"},
+                                                                 {"cache", "off"}};
         for (auto& kv : extra) {
             opts.push_back(std::move(kv));
         }
