@@ -12,34 +12,34 @@
 namespace tka {
 
 class RedisError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
 enum class Reason {
-    bad_request,       // malformed or ill-typed input
-    unknown_org,       // organization does not exist
-    bad_secret_key,    // secret key does not belong to the organization
-    token_auth_off,    // token auth is switched off for the organization
-    unknown_token,     // no such token id (or it was purged)
-    wrong_password,    // password does not match the token
-    token_expired,     // expires_at has passed
-    token_revoked,     // revoked by an operator or a backend
-    token_replaced,    // replaced by a newer token for the same e-mail
-    not_found,         // an admin object (key, org) does not exist
-    conflict,          // admin operation clashes with existing state
+    bad_request,     // malformed or ill-typed input
+    unknown_org,     // organization does not exist
+    bad_secret_key,  // secret key does not belong to the organization
+    token_auth_off,  // token auth is switched off for the organization
+    unknown_token,   // no such token id (or it was purged)
+    wrong_password,  // password does not match the token
+    token_expired,   // expires_at has passed
+    token_revoked,   // revoked by an operator or a backend
+    token_replaced,  // replaced by a newer token for the same e-mail
+    not_found,       // an admin object (key, org) does not exist
+    conflict,        // admin operation clashes with existing state
 };
 
 // Stable machine-readable name of a reason, used in JSON errors and logs.
 std::string_view reason_name(Reason reason);
 
 class Denied : public std::runtime_error {
-public:
+  public:
     Denied(Reason reason, const std::string& description)
         : std::runtime_error(description), reason_(reason) {}
     Reason reason() const { return reason_; }
 
-private:
+  private:
     Reason reason_;
 };
 

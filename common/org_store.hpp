@@ -44,7 +44,7 @@ struct NewOrganization {
 };
 
 class OrgStore {
-public:
+  public:
     explicit OrgStore(RedisConnection& redis) : redis_(redis) {}
 
     // Throws Denied(bad_request) for an empty name (>128 chars) or a TTL out of range.
@@ -71,7 +71,7 @@ public:
     // Throws Denied(unknown_org) or Denied(bad_secret_key) -- both 401 to API callers.
     Organization authenticate(const std::string& org_id, const std::string& secret_key);
 
-private:
+  private:
     RedisConnection& redis_;
 };
 

@@ -17,9 +17,9 @@ namespace tka {
 struct RedisEndpoint {
     enum class Kind { tcp, unix_socket, sentinel };
     Kind kind = Kind::tcp;
-    std::string host = "127.0.0.1";  // tcp
-    int port = 6379;                 // tcp
-    std::string path;                // unix_socket
+    std::string host = "127.0.0.1";                      // tcp
+    int port = 6379;                                     // tcp
+    std::string path;                                    // unix_socket
     std::vector<std::pair<std::string, int>> sentinels;  // sentinel: host, port
     std::string master_name;                             // sentinel
     std::string username;  // empty: AUTH with password only (or no AUTH)

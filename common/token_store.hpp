@@ -50,7 +50,7 @@ struct AuthLookup {
 };
 
 class TokenStore {
-public:
+  public:
     explicit TokenStore(RedisConnection& redis) : redis_(redis) {}
 
     // Mints a token for `email` in an already authenticated organization. With
@@ -85,7 +85,7 @@ public:
     AuthLookup authenticate(const std::string& org_id, const std::string& user_id,
                             const std::string& password, UnixSeconds now);
 
-private:
+  private:
     RedisConnection& redis_;
 };
 

@@ -33,7 +33,7 @@ RunResult run(const std::vector<std::string>& argv, const std::string& stdin_tex
 // A long-running child. stdout+stderr go to `log_path`. The destructor sends SIGTERM,
 // waits up to 5 s, then SIGKILL.
 class Process {
-public:
+  public:
     Process(std::vector<std::string> argv, std::string log_path,
             const std::map<std::string, std::string>& env = {});
     ~Process();
@@ -48,7 +48,7 @@ public:
     std::string log() const;
     const std::string& log_path() const { return log_path_; }
 
-private:
+  private:
     pid_t pid_ = -1;
     std::string log_path_;
     std::optional<int> status_;

@@ -12,7 +12,7 @@
 namespace tka::test {
 
 class RedisServer {
-public:
+  public:
     RedisServer();  // starts it and waits for PING
     ~RedisServer();
 
@@ -25,7 +25,7 @@ public:
     void start();  // again, same port (data is gone: no persistence)
     bool running() const { return process_ != nullptr; }
 
-private:
+  private:
     TempDir dir_;
     int port_;
     std::unique_ptr<Process> process_;
