@@ -87,6 +87,26 @@ inline bool refused(int connack) {
     return connack == 4 || connack == 5;
 }
 
+// True when the broker's plugin runs with the token replica (plugin_opt_cache on, the
+// default; TKA_E2E_PLUGIN_OPTS=cache=off runs the suite without): its start line says so.
+inline bool replica_on(const MosquittoBroker& broker) {
+    return broker.log().find("token replica on") != std::string::npos;
+}
+
+// Waits until the broker log contains `needle` (plugin lines from the event thread reach
+// the log at the next TICK); false on timeout.
+inline bool wait_for_log(const MosquittoBroker& broker, const std::string& needle,
+                         std::chrono::milliseconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    while (broker.log().find(needle) == std::string::npos) {
+        if (Clock::now() >= deadline) {
+            return false;
+        }
+        std::this_thread::sleep_for(20ms);
+    }
+    return true;
+}
+
 // Connects `client` with the token's credentials; returns the CONNACK code.
 inline int connect_with(MqttClient& client, int port, const std::string& client_id,
                         const IssuedToken& token) {

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <exception>
 #include <filesystem>
 #include <map>
@@ -74,6 +75,25 @@ std::string tail(const std::string& text, std::size_t lines) {
         }
     }
     return text.substr(pos);
+}
+
+// plugin_opt_* pairs from TKA_E2E_PLUGIN_OPTS ("name=value;name=value").
+std::vector<std::pair<std::string, std::string>> environment_plugin_opts() {
+    std::vector<std::pair<std::string, std::string>> out;
+    const char* raw = std::getenv("TKA_E2E_PLUGIN_OPTS");
+    if (raw == nullptr) {
+        return out;
+    }
+    std::stringstream in(raw);
+    std::string item;
+    while (std::getline(in, item, ';')) {
+        const auto eq = item.find('=');
+        if (eq == std::string::npos || eq == 0) {
+            continue;
+        }
+        out.emplace_back(item.substr(0, eq), item.substr(eq + 1));
+    }
+    return out;
 }
 
 bool has_sanitizer_report(const std::string& log) {
@@ -186,6 +206,9 @@ void MosquittoBroker::write_config() {
     }
     if (!config_.plugin_path.empty()) {
         conf << "plugin " << config_.plugin_path << "\n";
+        for (const auto& [name, value] : environment_plugin_opts()) {
+            conf << "plugin_opt_" << name << " " << value << "\n";
+        }
         for (const auto& [name, value] : config_.plugin_opts) {
             conf << "plugin_opt_" << name << " " << value << "\n";
         }

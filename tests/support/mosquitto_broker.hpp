@@ -20,7 +20,9 @@ struct BrokerConfig {
     // Absolute path of mosquitto_token_auth.so; empty: a broker without the plugin.
     std::string plugin_path;
     // ("redis_url", "redis://...") becomes "plugin_opt_redis_url redis://..."; repeat a
-    // name to repeat the line.
+    // name to repeat the line. The environment variable TKA_E2E_PLUGIN_OPTS
+    // ("name=value;name=value", e.g. "cache=off") adds lines before these, so a whole suite
+    // can run with another plugin setting while a test's own lines still win.
     std::vector<std::pair<std::string, std::string>> plugin_opts;
     // (username, password) pairs written with mosquitto_passwd into a password_file.
     std::vector<std::pair<std::string, std::string>> password_users;
