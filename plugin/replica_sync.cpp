@@ -64,9 +64,13 @@ ReplicaSyncResult sync_replica(RedisConnection& redis, TokenReplica& replica, Un
     const RedisValue orgs = redis.command({"SMEMBERS", keys::org_index()}).expect_ok("SMEMBERS");
     for (const RedisValue& org : orgs.elements) {
         const std::string& org_id = org.str;
-        const std::vector<RedisValue> replies = redis.pipeline(
-            {{"HGET", keys::org(org_id), "token_auth"},
-             {"ZRANGEBYSCORE", keys::org_tokens(org_id), "(" + std::to_string(now), "+inf"}});
+        // Live tokens only: score (= expires_at) strictly after now. Built with append, not
+        // operator+, which trips a GCC 12 -Wrestrict false positive at -O3.
+        std::string after_now = "(";
+        after_now.append(std::to_string(now));
+        const std::vector<RedisValue> replies =
+            redis.pipeline({{"HGET", keys::org(org_id), "token_auth"},
+                            {"ZRANGEBYSCORE", keys::org_tokens(org_id), after_now, "+inf"}});
         replies[0].expect_ok("HGET org");
         replies[1].expect_ok("ZRANGEBYSCORE");
         if (replies[0].is_nil()) {
