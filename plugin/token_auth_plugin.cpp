@@ -107,14 +107,8 @@ AuthDecision TokenAuthPlugin::on_basic_auth(Handle handle,
             break;
         case AuthDecision::Kind::allow: {
             ++counters_.auth_allowed;
-            TrackedConnection conn;
-            conn.handle = handle;
-            conn.client_id = std::string(client_id.value_or(""));
-            conn.org_id = decision.org_id;
-            conn.user_id = decision.user_id;
-            conn.token_id = decision.token_id;
-            conn.deadline_ms = decision.expires_at * 1000;
-            tracker_.add(std::move(conn));
+            tracker_.add(handle, client_id.value_or(""), decision.org_id, decision.user_id,
+                         decision.token_id, decision.expires_at * 1000);
             if (logger_.enabled(LogLevel::info)) {
                 logger_.log(
                     LogLevel::info,
@@ -138,8 +132,8 @@ AclResult TokenAuthPlugin::on_acl_check(Handle handle, std::string_view topic,
     if (!acl_.active()) {
         return AclResult::defer;
     }
-    const TrackedConnection* conn = tracker_.find(handle);
-    if (conn == nullptr) {
+    const auto conn = tracker_.find(handle);
+    if (!conn) {
         return AclResult::defer;  // not a token connection
     }
     return acl_.check(conn->org_id, conn->user_id, topic, access);
@@ -170,11 +164,12 @@ void TokenAuthPlugin::kicked(Handle handle) {
 void TokenAuthPlugin::kick_all(const std::vector<Handle>& handles, const std::string& reason,
                                std::vector<Kick>& kicks) {
     for (Handle handle : handles) {
-        const TrackedConnection* conn = tracker_.find(handle);
-        if (conn == nullptr) {
+        const auto conn = tracker_.find(handle);
+        if (!conn) {
             continue;
         }
-        kicks.push_back(Kick{handle, conn->client_id, conn->token_id, reason, true});
+        kicks.push_back(
+            Kick{handle, std::string(conn->client_id), conn->token_id.str(), reason, true});
     }
 }
 
@@ -198,8 +193,8 @@ void TokenAuthPlugin::apply(const ConsumerItem& item, std::vector<Kick>& kicks) 
             case Event::Type::token_revoked: {
                 std::vector<Handle> handles;
                 for (Handle h : tracker_.by_token(event->token_id)) {
-                    const TrackedConnection* conn = tracker_.find(h);
-                    if (conn != nullptr && conn->org_id == event->org_id) {
+                    const auto conn = tracker_.find(h);
+                    if (conn && conn->org_id == event->org_id) {
                         handles.push_back(h);
                     }
                 }
@@ -227,8 +222,8 @@ void TokenAuthPlugin::apply(const ConsumerItem& item, std::vector<Kick>& kicks) 
     ++counters_.verdicts_applied;
     std::vector<Handle> handles;
     for (Handle h : tracker_.by_token(verdict.token_id)) {
-        const TrackedConnection* conn = tracker_.find(h);
-        if (conn != nullptr && conn->org_id == verdict.org_id) {
+        const auto conn = tracker_.find(h);
+        if (conn && conn->org_id == verdict.org_id) {
             handles.push_back(h);
         }
     }
