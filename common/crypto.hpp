@@ -1,5 +1,6 @@
 // Cryptographic primitives, all from OpenSSL: randomness (RAND_bytes), SHA-256 digests,
-// constant-time comparison and UUID v4. Nothing here keeps state.
+// constant-time comparison and UUID v4. Nothing here keeps state (beyond the SHA-256 and
+// SHA-1 implementations, fetched from OpenSSL once per process).
 #pragma once
 
 #include <array>
