@@ -3,7 +3,7 @@
 // POST /v2/tokens/create by parsing the JSON body and returning a token-shaped JSON body of
 // the same size as tokend's, with no Redis, no crypto and no logging.
 //
-//   trivial_http_server --listen PORT [--threads 8] [--response-bytes N]
+//   trivial_http_server --listen PORT [--threads 32] [--response-bytes N]
 //                       [--sample-email bench-000000@example.com] [--nodelay 1]
 //                       [--max-seconds 600]
 //
@@ -48,7 +48,7 @@ int main(int argc, char** argv) try {
     using namespace tka::bench;
     const Args args(argc, argv);
     const int port = static_cast<int>(std::stol(args.require("listen")));
-    const auto threads = static_cast<std::size_t>(args.num("threads", 8));
+    const auto threads = static_cast<std::size_t>(args.num("threads", 32));
     const long want_bytes = args.num("response-bytes", 0);
     const auto max_seconds = args.num("max-seconds", 600);
 

@@ -49,40 +49,100 @@ const LuaScript& create_token() {
     static const LuaScript script("create_token", with_prelude(R"lua(
 local prefix, org_id, id, user, email, pw = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local replace, now, keep, maxlen = ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9]), ARGV[10]
-local org = redis.call('HMGET', KEYS[1], 'token_auth', 'ttl')
+local key_digest, salt_digest = ARGV[12], ARGV[13]
+local org = redis.call('HMGET', KEYS[1], 'token_auth', 'ttl', 'user_salt')
 if not org[2] then return {'unknown_org'} end
+-- The secret key check, when the caller passes the SHA-256 hex of the presented key ('' only
+-- from in-process callers that authenticated otherwise). Every key of the org is compared,
+-- whichever matches. Lua's '==' is not constant-time, and need not be here: the stored
+-- digests are not attacker-controlled and the attacker sees only SHA-256 of what he sends,
+-- so timing could at best reveal a prefix of a stored digest, never a key (SHA-256 is
+-- preimage resistant and keys carry >= 190 bits of randomness).
+if key_digest ~= '' then
+  local match = false
+  for _, stored in ipairs(redis.call('HVALS', KEYS[3])) do
+    local ok, k = pcall(cjson.decode, stored)
+    if ok and type(k) == 'table' and k.digest == key_digest then match = true end
+  end
+  if not match then return {'bad_secret_key'} end
+end
+-- The user id was derived from a cached user_salt: refuse if that is not the org's salt.
+if salt_digest ~= '' and redis.sha1hex(org[3] or '') ~= salt_digest then
+  return {'stale_salt'}
+end
 if org[1] ~= '1' then return {'token_auth_off'} end
 local ttl = tonumber(org[2])
 local exp = now + ttl
+-- Numbers as strings once (redis.call would format each number argument anew).
+local now_s, exp_s, purge_s = ARGV[8], tostring(exp), tostring(exp + keep)
+-- Moves a key's expiry to `at` unless it is later already: one call for a key that has an
+-- expiry (GT), three for a key without one (GT treats that as infinite).
+local function later_expiry(key, at)
+  if redis.call('EXPIREAT', key, at, 'GT') == 0 and redis.call('TTL', key) == -1 then
+    redis.call('EXPIREAT', key, at)
+  end
+end
+-- user_key: every token of the user whose record may still exist (token list --email,
+-- revoke by e-mail). live_key: the ones that may still be live, for replace_existing.
+-- Invariant: while live_key exists it holds every active, unexpired token of the user.
+-- When it does not (data from before it existed, or it expired before a refreshed token),
+-- it is rebuilt from user_key.
 local user_key = prefix .. 'user:' .. user
+local live_key = prefix .. 'live:' .. user
 local result = {'ok', tostring(ttl), tostring(exp)}
+-- (Redis deletes empty sets: an empty answer means live_key does not exist.)
+local candidates
 if replace == '1' then
-  for _, old in ipairs(redis.call('SMEMBERS', user_key)) do
-    local old_key = prefix .. 'token:' .. old
-    local rec = redis.call('HMGET', old_key, 'status', 'expires_at', 'pw')
-    if not rec[1] then
-      redis.call('SREM', user_key, old)
-    elseif rec[1] == 'active' and tonumber(rec[2]) > now then
-      redis.call('HSET', old_key, 'status', 'replaced', 'ended_at', now)
+  candidates = redis.call('SMEMBERS', live_key)
+else
+  candidates = redis.call('SRANDMEMBER', live_key, 2)  -- prune a few dead ones
+end
+if #candidates == 0 then candidates = redis.call('SMEMBERS', user_key) end
+for _, old in ipairs(candidates) do
+  local old_key = prefix .. 'token:' .. old
+  local rec = redis.call('HMGET', old_key, 'status', 'expires_at', 'pw')
+  if rec[1] == 'active' and tonumber(rec[2]) > now then
+    if replace == '1' then
+      redis.call('HSET', old_key, 'status', 'replaced', 'ended_at', now_s)
       redis.call('DEL', prefix .. 'pw:' .. rec[3])
       event(KEYS[2], maxlen, 'type', 'token.revoked', 'org', org_id, 'token', old,
             'user', user, 'reason', 'replaced')
       result[#result + 1] = old
+    else
+      redis.call('SADD', live_key, old)
     end
+  else
+    redis.call('SREM', live_key, old)
+    if not rec[1] then redis.call('SREM', user_key, old) end
+  end
+end
+-- Drop members whose record Redis has already deleted, two at random per create: as every
+-- create adds one, user_key stays within about twice the records that still exist.
+for _, old in ipairs(redis.call('SRANDMEMBER', user_key, 2)) do
+  if redis.call('EXISTS', prefix .. 'token:' .. old) == 0 then
+    redis.call('SREM', user_key, old)
   end
 end
 local token_key = prefix .. 'token:' .. id
 redis.call('HSET', token_key, 'user_id', user, 'email', email, 'pw', pw, 'status', 'active',
-           'created_at', now, 'expires_at', exp, 'ttl', ttl, 'refreshed_at', 0)
-redis.call('EXPIREAT', token_key, exp + keep)
-redis.call('SET', prefix .. 'pw:' .. pw, id, 'EXAT', exp + keep)
+           'created_at', now_s, 'expires_at', exp_s, 'ttl', org[2], 'refreshed_at', '0')
+redis.call('EXPIREAT', token_key, purge_s)
+redis.call('SET', prefix .. 'pw:' .. pw, id, 'EXAT', purge_s)
 redis.call('SADD', user_key, id)
-extend_expiry(user_key, exp + keep)
-redis.call('ZADD', prefix .. 'tokens', exp, id)
+later_expiry(user_key, purge_s)
+if replace == '1' then
+  redis.call('DEL', live_key)
+  redis.call('SADD', live_key, id)
+  redis.call('EXPIREAT', live_key, purge_s)
+else
+  redis.call('SADD', live_key, id)
+  later_expiry(live_key, purge_s)
+end
+redis.call('ZADD', prefix .. 'tokens', exp_s, id)
 redis.call('ZREMRANGEBYSCORE', prefix .. 'tokens', '-inf', '(' .. (now - keep))
-redis.call('SET', ARGV[11], org_id, 'EXAT', exp + keep)
+redis.call('SET', ARGV[11], org_id, 'EXAT', purge_s)
 event(KEYS[2], maxlen, 'type', 'token.created', 'org', org_id, 'token', id, 'user', user,
-      'pw', pw, 'exp', exp)
+      'pw', pw, 'exp', exp_s)
 return result
 )lua"));
     return script;

@@ -31,9 +31,12 @@ class LuaScript {
 };
 
 namespace scripts {
-// KEYS: org, events. ARGV: prefix, org_id, token_id, user_id, email, pw_digest,
-//   replace(1|0), now, retention, maxlen, token_org_key
-// -> {"ok", ttl, expires_at, retired ids...} | {"unknown_org"} | {"token_auth_off"}
+// KEYS: org, events, secret keys. ARGV: prefix, org_id, token_id, user_id, email,
+//   pw_digest, replace(1|0), now, retention, maxlen, token_org_key,
+//   secret key digest ('' = caller authenticated otherwise), sha1 hex of the user_salt the
+//   user id was derived with ('' = caller read the org itself)
+// -> {"ok", ttl, expires_at, retired ids...} | {"unknown_org"} | {"bad_secret_key"} |
+//    {"stale_salt"} | {"token_auth_off"}
 const LuaScript& create_token();
 // KEYS: org, events. ARGV: prefix, org_id, token_id, old_digest, new_digest, now,
 //   retention, maxlen, token_org_key

@@ -29,6 +29,10 @@ std::string user_tokens(std::string_view org_id, std::string_view user_id) {
     return fmt::format("{}user:{}", org_prefix(org_id), user_id);
 }
 
+std::string user_live_tokens(std::string_view org_id, std::string_view user_id) {
+    return fmt::format("{}live:{}", org_prefix(org_id), user_id);
+}
+
 std::string org_tokens(std::string_view org_id) {
     return org_prefix(org_id) + "tokens";
 }

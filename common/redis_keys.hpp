@@ -22,8 +22,12 @@ std::string secret_keys(std::string_view org_id);
 std::string token(std::string_view org_id, std::string_view token_id);
 // STRING token_id -- lookup by password digest; deleted on refresh/revoke/replace
 std::string password(std::string_view org_id, std::string_view password_digest_hex);
-// SET of token ids of one user (for replace_existing and revoke by e-mail)
+// SET of token ids of one user whose records may still exist (revoke by e-mail, listing);
+// members whose record Redis deleted are pruned a few at a time by each create
 std::string user_tokens(std::string_view org_id, std::string_view user_id);
+// SET of the user's token ids that may still be live (replace_existing); while it exists
+// it holds every active unexpired token of the user (create_token rebuilds it otherwise)
+std::string user_live_tokens(std::string_view org_id, std::string_view user_id);
 // ZSET token_id scored by expires_at (listing; pruned of entries purged from Redis)
 std::string org_tokens(std::string_view org_id);
 

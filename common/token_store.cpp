@@ -86,25 +86,60 @@ std::string IssuedToken::username() const {
     return ids::format_username(user_id, org_id);
 }
 
-IssuedToken TokenStore::create(const Organization& org, const std::string& email,
-                               bool replace_existing, UnixSeconds now) {
+namespace {
+
+// Runs create_token for a user id derived from `user_salt`; key_digest / salt_digest empty
+// when the caller authenticated the org itself. nullopt: the script said "stale_salt".
+std::optional<IssuedToken> run_create(RedisConnection& redis, const std::string& org_id,
+                                      const std::string& user_salt, const std::string& email,
+                                      bool replace_existing, UnixSeconds now,
+                                      const std::string& key_digest,
+                                      const std::string& salt_digest) {
     IssuedToken t;
     t.email = normalised_or_throw(email);
-    t.org_id = org.org_id;
-    t.user_id = ids::derive_user_id(org.user_salt, t.email);
+    t.org_id = org_id;
+    t.user_id = ids::derive_user_id(user_salt, t.email);
     t.token_id = ids::new_token_id();
     t.password = ids::new_token_password();
     auto reply = scripts::create_token().run(
-        redis_, {keys::org(org.org_id), keys::events()},
-        {keys::org_prefix(org.org_id), org.org_id, t.token_id, t.user_id, t.email,
+        redis, {keys::org(org_id), keys::events(), keys::secret_keys(org_id)},
+        {keys::org_prefix(org_id), org_id, t.token_id, t.user_id, t.email,
          crypto::sha256_hex(t.password), replace_existing ? "1" : "0", std::to_string(now),
-         kRetention, kMaxLen, keys::token_org(t.token_id)});
+         kRetention, kMaxLen, keys::token_org(t.token_id), key_digest, salt_digest});
+    if (outcome_of(reply) == "stale_salt") {
+        return std::nullopt;
+    }
+    if (outcome_of(reply) == "bad_secret_key") {
+        throw Denied(Reason::bad_secret_key, "unknown organization or wrong secret key");
+    }
     if (outcome_of(reply) != "ok") {
         deny(outcome_of(reply));
     }
     t.ttl = to_int(reply.elements.at(1).str);
     t.expires_at = to_int(reply.elements.at(2).str);
     return t;
+}
+
+}  // namespace
+
+IssuedToken TokenStore::create(const Organization& org, const std::string& email,
+                               bool replace_existing, UnixSeconds now) {
+    return *run_create(redis_, org.org_id, org.user_salt, email, replace_existing, now, "", "");
+}
+
+std::optional<IssuedToken> TokenStore::create_with_key(const std::string& org_id,
+                                                       const std::string& user_salt,
+                                                       const std::string& secret_key,
+                                                       const std::string& email,
+                                                       bool replace_existing, UnixSeconds now) {
+    if (!ids::is_org_id(org_id)) {
+        throw Denied(Reason::unknown_org, "unknown organization or wrong secret key");
+    }
+    if (!ids::is_secret_key(secret_key)) {
+        throw Denied(Reason::bad_secret_key, "unknown organization or wrong secret key");
+    }
+    return run_create(redis_, org_id, user_salt, email, replace_existing, now,
+                      crypto::sha256_hex(secret_key), crypto::sha1_hex(user_salt));
 }
 
 IssuedToken TokenStore::refresh(const std::string& token_id, const std::string& current_password,

@@ -59,6 +59,17 @@ class TokenStore {
     IssuedToken create(const Organization& org, const std::string& email, bool replace_existing,
                        UnixSeconds now);
 
+    // tokend's create: the same, with the secret key checked inside the same script, so it
+    // costs one round trip. `user_salt` is the organization's, typically from a cache: the
+    // script refuses to mint when it is not the org's salt and this returns std::nullopt
+    // (read the salt again and retry). Throws Denied(unknown_org | bad_secret_key |
+    // token_auth_off | bad_request).
+    std::optional<IssuedToken> create_with_key(const std::string& org_id,
+                                               const std::string& user_salt,
+                                               const std::string& secret_key,
+                                               const std::string& email, bool replace_existing,
+                                               UnixSeconds now);
+
     // Rotates the password and restarts the TTL (the org's current TTL). Exactly one of
     // several concurrent refreshes with the same password succeeds. Throws
     // Denied(unknown_token | wrong_password | token_expired | token_revoked |

@@ -7,7 +7,8 @@
 #
 #   scripts/bench.sh [--quick] [--reps N] [--no-build] [SECTION...]
 #   SECTION: connect stall expiry revoke memory tokend   (default: all of them)
-#   env: BENCH_BUILD_DIR (default build/bench), TKA_BENCH_PLUGIN_VARIANTS (see below)
+#   env: BENCH_BUILD_DIR (default build/bench), TKA_BENCH_PLUGIN_VARIANTS (see below),
+#        BENCH_HTTP_THREADS (worker threads of tokend and the trivial server, default 32)
 #
 # Only loopback, every loop bounded, only the PIDs this script started are killed.
 set -euo pipefail
@@ -518,6 +519,9 @@ wrk_line() {  # url: "rate=... p99_us=... non2xx=..." from wrk --latency output
         END { printf "rate=%s p50_us=%s p99_us=%s non2xx=%d\n", rate, p50, p99, bad }'
 }
 
+# Worker threads of tokend and of the trivial server: the same for both (tokend's default).
+HTTP_THREADS="${BENCH_HTTP_THREADS:-32}"
+
 bench_tokend() {
     [[ -x "$TOKEND" ]] || { warn "tokend: not built, skipped"; return; }
     log "tokend: starting Redis, tokend and the trivial server"
@@ -527,7 +531,8 @@ bench_tokend() {
     export BENCH_ORG_ID BENCH_SECRET_KEY
     BENCH_ORG_ID=$(field "$org_line" org); BENCH_SECRET_KEY=$(field "$org_line" secret_key)
     tport=$(free_port)
-    spawn t_tokend "$TOKEND" --redis-url "redis://127.0.0.1:${PORT[t_redis]}" --listen "127.0.0.1:$tport"
+    spawn t_tokend "$TOKEND" --redis-url "redis://127.0.0.1:${PORT[t_redis]}" --listen "127.0.0.1:$tport" \
+        --threads "$HTTP_THREADS"
     PID[t_tokend]=$LAST_PID
     wait_port "$tport" "$LAST_PID" || die "tokend did not start: $(tail -3 "$TMP/t_tokend.log")"
     size=$(curl -s -X POST -H 'Content-Type: application/json' \
@@ -540,7 +545,8 @@ bench_tokend() {
     if [[ -f "$B/libnodelay_preload.so" ]]; then
         local nport; nport=$(free_port)
         spawn t_tokend_nodelay env LD_PRELOAD="$B/libnodelay_preload.so" "$TOKEND" \
-            --redis-url "redis://127.0.0.1:${PORT[t_redis]}" --listen "127.0.0.1:$nport"
+            --redis-url "redis://127.0.0.1:${PORT[t_redis]}" --listen "127.0.0.1:$nport" \
+            --threads "$HTTP_THREADS"
         PID[t_tokend_nodelay]=$LAST_PID
         wait_port "$nport" "$LAST_PID" || die "tokend (nodelay) did not start"
         url[tokend_nodelay]="http://127.0.0.1:$nport/v2/tokens/create"
@@ -549,7 +555,7 @@ bench_tokend() {
     for name in trivial trivial_nagle; do
         sport=$(free_port); nodelay=1; [[ $name == trivial_nagle ]] && nodelay=0
         spawn "t_$name" "$B/trivial_http_server" --listen "$sport" --response-bytes "$size" \
-            --nodelay "$nodelay" --max-seconds 900
+            --nodelay "$nodelay" --threads "$HTTP_THREADS" --max-seconds 900
         PID[t_$name]=$LAST_PID
         wait_port "$sport" "$LAST_PID" || die "trivial server did not start"
         url[$name]="http://127.0.0.1:$sport/v2/tokens/create"
@@ -570,7 +576,7 @@ bench_tokend() {
     for row in "${rows[@]}" redis; do stop_pid "${PID[t_$row]}"; done
 
     echo
-    echo "### tokend POST /v2/tokens/create (wrk -t2 -c16 ${WRK_S}s keep-alive, $size-byte answers; medians of $REPS runs)"
+    echo "### tokend POST /v2/tokens/create (wrk -t2 -c16 ${WRK_S}s keep-alive, $size-byte answers, $HTTP_THREADS worker threads each; medians of $REPS runs)"
     echo
     echo "(trivial: cpp-httplib server without Redis, TCP_NODELAY on; trivial_nagle: the same with"
     echo "cpp-httplib's default, Nagle on, as tokend; tokend_nodelay: tokend with TCP_NODELAY forced"

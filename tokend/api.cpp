@@ -107,13 +107,29 @@ ApiResponse Api::create(const ApiRequest& request) {
     auto& req = std::get<CreateRequest>(parsed);
     try {
         auto lease = this->lease();
-        Organization org = OrgStore(*lease).authenticate(req.organization_id, req.secret_key);
-        IssuedToken token =
-            TokenStore(*lease).create(org, req.user_email, req.replace_existing, unix_now());
+        // One round trip: the script checks the secret key and token auth itself; only the
+        // org's user_salt comes from a cache (user_salt_cache.hpp). A stale salt is refused
+        // by the script: read it again and retry once.
+        std::optional<IssuedToken> token;
+        for (int attempt = 0; attempt < 2 && !token; ++attempt) {
+            auto salt = salts_.get(*lease, req.organization_id);
+            if (!salt) {
+                throw Denied(Reason::unknown_org, "unknown organization or wrong secret key");
+            }
+            token = TokenStore(*lease).create_with_key(req.organization_id, *salt, req.secret_key,
+                                                       req.user_email, req.replace_existing,
+                                                       unix_now());
+            if (!token) {
+                salts_.forget(req.organization_id);
+            }
+        }
+        if (!token) {
+            throw RedisError("the organization's user_salt changed while minting");
+        }
         metrics_.tokens_issued();
-        auto r = ok_json(token_body(token, options_.provider));
+        auto r = ok_json(token_body(*token, options_.provider));
         r.org_id = req.organization_id;
-        r.token_id = token.token_id;
+        r.token_id = token->token_id;
         return r;
     } catch (const Denied& d) {
         auto r = error_response(error_for(d.reason(), Endpoint::create));

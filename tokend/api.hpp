@@ -17,6 +17,7 @@
 #include "common/redis.hpp"
 #include "tokend/metrics.hpp"
 #include "tokend/rate_limiter.hpp"
+#include "tokend/user_salt_cache.hpp"
 
 namespace tka::tokend {
 
@@ -69,6 +70,7 @@ class Api {
     RedisPool& redis_;
     Metrics& metrics_;
     RateLimiter& limiter_;
+    UserSaltCache salts_;
     std::mutex idle_mutex_;
     std::unordered_map<const RedisConnection*, std::chrono::steady_clock::time_point> last_used_;
 };

@@ -22,7 +22,7 @@ struct Config {
     std::string tls_cert;     // PEM file; TLS is on when both cert and key are set
     std::string tls_key;      // PEM file
     std::string provider = kDefaultProvider;  // "provider" field of token responses
-    int threads = 8;                          // HTTP worker threads == Redis connections
+    int threads = 32;                         // HTTP worker threads == Redis connections
     int redis_timeout_ms = 500;               // Redis connect and command timeout, milliseconds
     double rate_limit = 0;                    // requests per second per remote address; 0 = off
     double rate_burst = 0;                    // bucket size; 0 = max(1, ceil(2 * rate_limit))

@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "common/identifiers.hpp"
+#include "common/redis_keys.hpp"
 #include "tests/tokend/tokend_harness.hpp"
 
 using namespace tka::test;
@@ -115,6 +116,46 @@ TEST_CASE("create accepts a legacy cs_ key", "[tokend][create]") {
     TestOrg wrong_legacy{org.id, "cs_LegacyKey_0123456789abcdeX", org.ttl};
     auto bad = post_json(client, "/v2/tokens/create", create_body(wrong_legacy, "a@example.com"));
     TKA_REQUIRE_ERROR(bad, 401, "invalid_client", tokend);
+}
+
+TEST_CASE("a revoked secret key is refused at once", "[tokend][create]") {
+    // tokend caches only the org's user_salt: every create checks the key in Redis.
+    RedisServer redis;
+    Tokend tokend(redis.url());
+    TestOrg org = make_org(redis);
+    auto client = tokend.client();
+    TKA_REQUIRE_STATUS(post_json(client, "/v2/tokens/create", create_body(org, "a@example.com")),
+                       200, tokend);
+    {
+        auto conn = redis.connect();
+        tka::OrgStore orgs(conn);
+        orgs.revoke_key(org.id, orgs.list_keys(org.id).at(0).key_id);
+    }
+    auto r = post_json(client, "/v2/tokens/create", create_body(org, "a@example.com"));
+    TKA_REQUIRE_ERROR(r, 401, "invalid_client", tokend);
+}
+
+TEST_CASE("create notices a changed user_salt instead of minting for a stale user id",
+          "[tokend][create]") {
+    RedisServer redis;
+    Tokend tokend(redis.url());
+    TestOrg org = make_org(redis);
+    auto client = tokend.client();
+    auto first = post_json(client, "/v2/tokens/create", create_body(org, "a@example.com"));
+    TKA_REQUIRE_STATUS(first, 200, tokend);  // tokend now has the salt cached
+
+    // As if the organization had been deleted and re-created with the same id by hand.
+    const std::string new_salt(64, 'f');
+    {
+        auto conn = redis.connect();
+        conn.command({"HSET", tka::keys::org(org.id), "user_salt", new_salt});
+    }
+    auto second = post_json(client, "/v2/tokens/create", create_body(org, "a@example.com"));
+    TKA_REQUIRE_STATUS(second, 200, tokend);
+    const std::string expected =
+        tka::ids::format_username(tka::ids::derive_user_id(new_salt, "a@example.com"), org.id);
+    CHECK(second.json["mqtt_credentials"]["username"] == expected);
+    CHECK(first.json["mqtt_credentials"]["username"] != expected);
 }
 
 TEST_CASE("create refuses wrong credentials and bad input", "[tokend][create]") {

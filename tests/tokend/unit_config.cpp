@@ -42,7 +42,7 @@ TEST_CASE("config defaults", "[tokend][unit]") {
     CHECK(r.config->listen_port == 8080);
     CHECK(r.config->redis.port == 6379);
     CHECK(r.config->provider == "mosquitto-token-auth");
-    CHECK(r.config->threads == 8);
+    CHECK(r.config->threads == 32);
     CHECK(r.config->rate_limit == 0);
     CHECK_FALSE(r.config->tls());
 }
