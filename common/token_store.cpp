@@ -104,6 +104,9 @@ IssuedToken TokenStore::create(const Organization& org, const std::string& email
     }
     t.ttl = to_int(reply.elements.at(1).str);
     t.expires_at = to_int(reply.elements.at(2).str);
+    if (reply.elements.size() > 3) {  // earlier tokens were replaced
+        fence_replicas(redis_, observer_);
+    }
     return t;
 }
 
@@ -144,6 +147,7 @@ IssuedToken TokenStore::refresh(const std::string& token_id, const std::string& 
     t.expires_at = to_int(reply.elements.at(2).str);
     t.user_id = reply.elements.at(3).str;
     t.email = reply.elements.at(4).str;
+    fence_replicas(redis_, observer_);
     return t;
 }
 
@@ -173,7 +177,11 @@ std::vector<std::string> TokenStore::revoke(const std::string& org_id, const std
             0) {
         throw Denied(Reason::unknown_token, "unknown token");
     }
-    return run_revoke(redis_, org_id, {token_id}, now);
+    auto revoked = run_revoke(redis_, org_id, {token_id}, now);
+    if (!revoked.empty()) {
+        fence_replicas(redis_, observer_);
+    }
+    return revoked;
 }
 
 std::vector<std::string> TokenStore::revoke_email(const Organization& org, const std::string& email,
@@ -185,7 +193,11 @@ std::vector<std::string> TokenStore::revoke_email(const Organization& org, const
     for (const auto& m : members.elements) {
         ids.push_back(m.str);
     }
-    return run_revoke(redis_, org.org_id, ids, now);
+    auto revoked = run_revoke(redis_, org.org_id, ids, now);
+    if (!revoked.empty()) {
+        fence_replicas(redis_, observer_);
+    }
+    return revoked;
 }
 
 namespace {
@@ -254,10 +266,24 @@ std::optional<TokenRecord> TokenStore::get(const std::string& org_id, const std:
 
 AuthLookup TokenStore::authenticate(const std::string& org_id, const std::string& user_id,
                                     const std::string& password, UnixSeconds now) {
+    return authenticate_hex(org_id, user_id, crypto::sha256_hex(password), now);
+}
+
+AuthLookup TokenStore::authenticate(const std::string& org_id, const std::string& user_id,
+                                    const std::array<std::uint8_t, 32>& password_digest,
+                                    UnixSeconds now) {
+    return authenticate_hex(
+        org_id, user_id,
+        crypto::hex(std::string_view(reinterpret_cast<const char*>(password_digest.data()),
+                                     password_digest.size())),
+        now);
+}
+
+AuthLookup TokenStore::authenticate_hex(const std::string& org_id, const std::string& user_id,
+                                        const std::string& digest_hex, UnixSeconds now) {
     AuthLookup result;
     auto reply = scripts::authenticate().run(
-        redis_, {keys::org(org_id)},
-        {keys::org_prefix(org_id), crypto::sha256_hex(password), std::to_string(now)});
+        redis_, {keys::org(org_id)}, {keys::org_prefix(org_id), digest_hex, std::to_string(now)});
     const std::string& outcome = outcome_of(reply);
     if (outcome == "ok" && reply.elements.size() >= 4) {
         result.token_id = reply.elements[1].str;
