@@ -12,6 +12,13 @@ LuaScript::LuaScript(std::string name, std::string source)
 
 RedisValue LuaScript::run(RedisConnection& redis, const std::vector<std::string>& keys,
                           const std::vector<std::string>& args) const {
+    RedisValue reply = eval(redis, keys, args);
+    reply.expect_ok("Lua script " + name_);
+    return reply;
+}
+
+RedisValue LuaScript::eval(RedisConnection& redis, const std::vector<std::string>& keys,
+                           const std::vector<std::string>& args) const {
     std::vector<std::string> argv{"EVALSHA", sha1_, std::to_string(keys.size())};
     argv.insert(argv.end(), keys.begin(), keys.end());
     argv.insert(argv.end(), args.begin(), args.end());
@@ -21,7 +28,6 @@ RedisValue LuaScript::run(RedisConnection& redis, const std::vector<std::string>
         argv[1] = source_;
         reply = redis.command(argv);
     }
-    reply.expect_ok("Lua script " + name_);
     return reply;
 }
 
@@ -226,6 +232,79 @@ if rec[1] ~= 'active' then return {'revoked'} end
 if tonumber(rec[3]) <= now then return {'expired'} end
 return {'ok', id, rec[2], rec[3]}
 )lua");
+    return script;
+}
+
+namespace {
+
+// Server time in ms and stream-id ordering, shared by the two registry scripts.
+constexpr const char* kRegistryPrelude = R"lua(
+local function server_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function split_id(id)
+  local ms, seq = string.match(id or '', '^(%d+)-(%d+)$')
+  return tonumber(ms or '0'), tonumber(seq or '0')
+end
+local function id_less(a, b)
+  local am, as = split_id(a)
+  local bm, bs = split_id(b)
+  return am < bm or (am == bm and as < bs)
+end
+local function last_id(stream)
+  local top = redis.call('XREVRANGE', stream, '+', '-', 'COUNT', 1)
+  if top[1] then return top[1][1] end
+  return '0-0'
+end
+)lua";
+
+std::string with_registry_prelude(const char* body) {
+    return std::string(kRegistryPrelude) + body;
+}
+
+}  // namespace
+
+const LuaScript& replica_heartbeat() {
+    static const LuaScript script("replica_heartbeat", with_registry_prelude(R"lua(
+local id, applied = ARGV[1], ARGV[2]
+local stale, forget = tonumber(ARGV[3]), tonumber(ARGV[4])
+local now = server_ms()
+local prev = redis.call('ZSCORE', KEYS[1], id)
+local fresh = 0
+if prev and now - tonumber(prev) < stale then fresh = 1 end
+redis.call('ZADD', KEYS[1], now, id)
+redis.call('HSET', KEYS[2], id, applied)
+local gone = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - forget), 'LIMIT', 0, 100)
+for _, dead in ipairs(gone) do
+  redis.call('ZREM', KEYS[1], dead)
+  redis.call('HDEL', KEYS[2], dead)
+end
+return {fresh, last_id(KEYS[3]), now}
+)lua"));
+    return script;
+}
+
+const LuaScript& replica_fence() {
+    static const LuaScript script("replica_fence", with_registry_prelude(R"lua(
+local target, start, stale = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local now = server_ms()
+if target == '' then target = last_id(KEYS[1]) end
+if not start then start = now end
+local lagging, dropped = 0, 0
+local regs = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. (start - stale), '+inf', 'WITHSCORES')
+for i = 1, #regs, 2 do
+  local applied = redis.call('HGET', KEYS[3], regs[i])
+  if not applied or id_less(applied, target) then
+    if now - tonumber(regs[i + 1]) < stale then
+      lagging = lagging + 1
+    else
+      dropped = dropped + 1
+    end
+  end
+end
+return {target, tostring(start), lagging, dropped}
+)lua"));
     return script;
 }
 

@@ -21,6 +21,10 @@ class LuaScript {
     // Throws RedisError on a broken connection or an error reply.
     RedisValue run(RedisConnection& redis, const std::vector<std::string>& keys,
                    const std::vector<std::string>& args) const;
+    // The same, but an error reply (e.g. NOPERM) is returned, not thrown; a broken
+    // connection still throws RedisError.
+    RedisValue eval(RedisConnection& redis, const std::vector<std::string>& keys,
+                    const std::vector<std::string>& args) const;
 
     const std::string& name() const { return name_; }
 
@@ -51,6 +55,19 @@ const LuaScript& update_org();
 // KEYS: org. ARGV: prefix, pw_digest, now
 // -> {"ok", token_id, user_id, expires_at} | {"unknown"|"expired"|"revoked"|"token_auth_off"}
 const LuaScript& authenticate();
+
+// Replica registry (common/replica_lease.hpp). Both read Redis's clock with TIME.
+// KEYS: replicas (zset), replicas_applied (hash), events.
+// ARGV: replica_id, applied_id, stale_ms, forget_ms
+// Registers the heartbeat (score = server ms, applied id) and deletes registrations older
+// than forget_ms. -> {prev_fresh (1|0), stream last id ("0-0" when empty), server ms}
+const LuaScript& replica_heartbeat();
+// KEYS: events, replicas (zset), replicas_applied (hash).
+// ARGV: target id or "" (first call: the stream's last id), start ms or "" (first call:
+//   server now), stale_ms
+// Looks at registrations that were fresh at `start` or later. -> {target, start ms,
+//   lagging (fresh now, applied < target), dropped (stale now, applied < target)}
+const LuaScript& replica_fence();
 }  // namespace scripts
 
 }  // namespace tka

@@ -6,9 +6,11 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/redis.hpp"
+#include "common/replica_fence.hpp"
 #include "common/time_format.hpp"
 
 namespace tka {
@@ -45,7 +47,9 @@ struct NewOrganization {
 
 class OrgStore {
   public:
-    explicit OrgStore(RedisConnection& redis) : redis_(redis) {}
+    // `observer`, when set, is told about every replica fence this store runs.
+    explicit OrgStore(RedisConnection& redis, FenceObserver observer = {})
+        : redis_(redis), observer_(std::move(observer)) {}
 
     // Throws Denied(bad_request) for an empty name (>128 chars) or a TTL out of range.
     NewOrganization create(const std::string& name, std::int64_t ttl, bool token_auth,
@@ -54,7 +58,8 @@ class OrgStore {
     Organization get(const std::string& org_id);
     std::vector<Organization> list();
     // Changes TTL and/or token auth; switching token auth emits an org.updated event so
-    // brokers close live token connections. Throws Denied(unknown_org / bad_request).
+    // brokers close live token connections. Switching it off then waits for the brokers'
+    // token replicas (common/replica_fence.hpp). Throws Denied(unknown_org / bad_request).
     Organization update(const std::string& org_id, std::optional<std::int64_t> ttl,
                         std::optional<bool> token_auth);
 
@@ -73,6 +78,7 @@ class OrgStore {
 
   private:
     RedisConnection& redis_;
+    FenceObserver observer_;
 };
 
 }  // namespace tka

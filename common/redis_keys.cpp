@@ -49,4 +49,12 @@ std::string events() {
     return "tka:events";
 }
 
+std::string replicas() {
+    return "tka:replicas";
+}
+
+std::string replicas_applied() {
+    return "tka:replicas:applied";
+}
+
 }  // namespace tka::keys

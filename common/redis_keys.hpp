@@ -38,5 +38,9 @@ std::string org_index();
 std::string token_org(std::string_view token_id);
 // STREAM of lifecycle events consumed by brokers (docs/events.md)
 std::string events();
+// ZSET replica id -> Redis server time (ms) of its last heartbeat (common/replica_lease.hpp)
+std::string replicas();
+// HASH replica id -> last stream id that replica has applied
+std::string replicas_applied();
 
 }  // namespace tka::keys

@@ -90,10 +90,11 @@ namespace {
 
 // Runs create_token for a user id derived from `user_salt`; key_digest / salt_digest empty
 // when the caller authenticated the org itself. nullopt: the script said "stale_salt".
-std::optional<IssuedToken> run_create(RedisConnection& redis, const std::string& org_id,
-                                      const std::string& user_salt, const std::string& email,
-                                      bool replace_existing, UnixSeconds now,
-                                      const std::string& key_digest,
+// When the script replaced earlier tokens, the replica fence runs before returning.
+std::optional<IssuedToken> run_create(RedisConnection& redis, const FenceObserver& observer,
+                                      const std::string& org_id, const std::string& user_salt,
+                                      const std::string& email, bool replace_existing,
+                                      UnixSeconds now, const std::string& key_digest,
                                       const std::string& salt_digest) {
     IssuedToken t;
     t.email = normalised_or_throw(email);
@@ -117,6 +118,9 @@ std::optional<IssuedToken> run_create(RedisConnection& redis, const std::string&
     }
     t.ttl = to_int(reply.elements.at(1).str);
     t.expires_at = to_int(reply.elements.at(2).str);
+    if (reply.elements.size() > 3) {  // earlier tokens were replaced
+        fence_replicas(redis, observer);
+    }
     return t;
 }
 
@@ -124,7 +128,8 @@ std::optional<IssuedToken> run_create(RedisConnection& redis, const std::string&
 
 IssuedToken TokenStore::create(const Organization& org, const std::string& email,
                                bool replace_existing, UnixSeconds now) {
-    return *run_create(redis_, org.org_id, org.user_salt, email, replace_existing, now, "", "");
+    return *run_create(redis_, observer_, org.org_id, org.user_salt, email, replace_existing, now,
+                       "", "");
 }
 
 std::optional<IssuedToken> TokenStore::create_with_key(const std::string& org_id,
@@ -138,7 +143,7 @@ std::optional<IssuedToken> TokenStore::create_with_key(const std::string& org_id
     if (!ids::is_secret_key(secret_key)) {
         throw Denied(Reason::bad_secret_key, "unknown organization or wrong secret key");
     }
-    return run_create(redis_, org_id, user_salt, email, replace_existing, now,
+    return run_create(redis_, observer_, org_id, user_salt, email, replace_existing, now,
                       crypto::sha256_hex(secret_key), crypto::sha1_hex(user_salt));
 }
 
@@ -179,6 +184,7 @@ IssuedToken TokenStore::refresh(const std::string& token_id, const std::string& 
     t.expires_at = to_int(reply.elements.at(2).str);
     t.user_id = reply.elements.at(3).str;
     t.email = reply.elements.at(4).str;
+    fence_replicas(redis_, observer_);
     return t;
 }
 
@@ -208,7 +214,11 @@ std::vector<std::string> TokenStore::revoke(const std::string& org_id, const std
             0) {
         throw Denied(Reason::unknown_token, "unknown token");
     }
-    return run_revoke(redis_, org_id, {token_id}, now);
+    auto revoked = run_revoke(redis_, org_id, {token_id}, now);
+    if (!revoked.empty()) {
+        fence_replicas(redis_, observer_);
+    }
+    return revoked;
 }
 
 std::vector<std::string> TokenStore::revoke_email(const Organization& org, const std::string& email,
@@ -220,7 +230,11 @@ std::vector<std::string> TokenStore::revoke_email(const Organization& org, const
     for (const auto& m : members.elements) {
         ids.push_back(m.str);
     }
-    return run_revoke(redis_, org.org_id, ids, now);
+    auto revoked = run_revoke(redis_, org.org_id, ids, now);
+    if (!revoked.empty()) {
+        fence_replicas(redis_, observer_);
+    }
+    return revoked;
 }
 
 namespace {
@@ -289,10 +303,24 @@ std::optional<TokenRecord> TokenStore::get(const std::string& org_id, const std:
 
 AuthLookup TokenStore::authenticate(const std::string& org_id, const std::string& user_id,
                                     const std::string& password, UnixSeconds now) {
+    return authenticate_hex(org_id, user_id, crypto::sha256_hex(password), now);
+}
+
+AuthLookup TokenStore::authenticate(const std::string& org_id, const std::string& user_id,
+                                    const std::array<std::uint8_t, 32>& password_digest,
+                                    UnixSeconds now) {
+    return authenticate_hex(
+        org_id, user_id,
+        crypto::hex(std::string_view(reinterpret_cast<const char*>(password_digest.data()),
+                                     password_digest.size())),
+        now);
+}
+
+AuthLookup TokenStore::authenticate_hex(const std::string& org_id, const std::string& user_id,
+                                        const std::string& digest_hex, UnixSeconds now) {
     AuthLookup result;
     auto reply = scripts::authenticate().run(
-        redis_, {keys::org(org_id)},
-        {keys::org_prefix(org_id), crypto::sha256_hex(password), std::to_string(now)});
+        redis_, {keys::org(org_id)}, {keys::org_prefix(org_id), digest_hex, std::to_string(now)});
     const std::string& outcome = outcome_of(reply);
     if (outcome == "ok" && reply.elements.size() >= 4) {
         result.token_id = reply.elements[1].str;

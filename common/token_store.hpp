@@ -1,15 +1,21 @@
 // Tokens in Redis: minting, refreshing, revoking, listing, and the broker-side lookup.
 // Every state change runs as one Lua script (common/lua_scripts.hpp) that also appends the
 // matching event to the event stream, so the change and its announcement commit together.
+// A change that makes a credential stop working (refresh, revoke, create that replaced
+// earlier tokens) then waits for the brokers' token replicas (common/replica_fence.hpp)
+// before it returns, so no broker accepts the old credential afterwards.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/org_store.hpp"
 #include "common/redis.hpp"
+#include "common/replica_fence.hpp"
 #include "common/time_format.hpp"
 
 namespace tka {
@@ -51,11 +57,14 @@ struct AuthLookup {
 
 class TokenStore {
   public:
-    explicit TokenStore(RedisConnection& redis) : redis_(redis) {}
+    // `observer`, when set, is told about every replica fence this store runs.
+    explicit TokenStore(RedisConnection& redis, FenceObserver observer = {})
+        : redis_(redis), observer_(std::move(observer)) {}
 
     // Mints a token for `email` in an already authenticated organization. With
     // replace_existing, every earlier live token of that e-mail is retired in the same
-    // atomic step. Throws Denied(bad_request) for a bad e-mail, Denied(token_auth_off).
+    // atomic step (and the replica fence runs when one was). Throws Denied(bad_request) for a bad
+    // e-mail, Denied(token_auth_off).
     IssuedToken create(const Organization& org, const std::string& email, bool replace_existing,
                        UnixSeconds now);
 
@@ -71,14 +80,16 @@ class TokenStore {
                                                UnixSeconds now);
 
     // Rotates the password and restarts the TTL (the org's current TTL). Exactly one of
-    // several concurrent refreshes with the same password succeeds. Throws
+    // several concurrent refreshes with the same password succeeds; the replica fence runs
+    // after every success. Throws
     // Denied(unknown_token | wrong_password | token_expired | token_revoked |
     // token_replaced | token_auth_off).
     IssuedToken refresh(const std::string& token_id, const std::string& current_password,
                         UnixSeconds now);
 
     // Revokes one token / every live token of an e-mail. Returns the ids revoked (already
-    // dead tokens are not listed). Throws Denied(unknown_token) when the id is not in `org_id`.
+    // dead tokens are not listed); the replica fence runs when that list is not empty. Throws
+    // Denied(unknown_token) when the id is not in `org_id`.
     std::vector<std::string> revoke(const std::string& org_id, const std::string& token_id,
                                     UnixSeconds now);
     std::vector<std::string> revoke_email(const Organization& org, const std::string& email,
@@ -95,9 +106,17 @@ class TokenStore {
     // org, with token auth on? `username` must already be a valid user_id@org_id.
     AuthLookup authenticate(const std::string& org_id, const std::string& user_id,
                             const std::string& password, UnixSeconds now);
+    // The same with the password's raw SHA-256 digest already computed (the plugin hashes
+    // once for its replica and for Redis).
+    AuthLookup authenticate(const std::string& org_id, const std::string& user_id,
+                            const std::array<std::uint8_t, 32>& password_digest, UnixSeconds now);
 
   private:
+    AuthLookup authenticate_hex(const std::string& org_id, const std::string& user_id,
+                                const std::string& digest_hex, UnixSeconds now);
+
     RedisConnection& redis_;
+    FenceObserver observer_;
 };
 
 }  // namespace tka

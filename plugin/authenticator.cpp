@@ -63,11 +63,12 @@ AuthDecision Authenticator::authenticate(std::optional<std::string_view> usernam
     if (!ids::is_token_password(pw)) {
         return AuthDecision::deny(DenyReason::malformed_password);
     }
+    // Hashed once: the replica and Redis both take the digest.
+    const PasswordDigest digest = crypto::sha256(pw);
     if (replica_ == nullptr) {
-        return from_redis(creds.org_id, creds.user_id, pw, now);
+        return from_redis(creds.org_id, creds.user_id, digest, now);
     }
 
-    const PasswordDigest digest = crypto::sha256(pw);
     // Taken before Redis is asked: fill() refuses if any event was applied meanwhile.
     const std::uint64_t version = replica_->version();
     ReplicaAnswer answer = replica_->lookup(creds.org_id, creds.user_id, digest, now);
@@ -97,7 +98,7 @@ AuthDecision Authenticator::authenticate(std::optional<std::string_view> usernam
         case ReplicaAnswer::Kind::miss:
             break;
     }
-    d = from_redis(creds.org_id, creds.user_id, pw, now);
+    d = from_redis(creds.org_id, creds.user_id, digest, now);
     d.replica = answer.kind == ReplicaAnswer::Kind::miss ? AuthDecision::Replica::miss
                                                          : AuthDecision::Replica::untrusted;
     if (d.kind == AuthDecision::Kind::allow) {
@@ -107,11 +108,11 @@ AuthDecision Authenticator::authenticate(std::optional<std::string_view> usernam
 }
 
 AuthDecision Authenticator::from_redis(const std::string& org_id, const std::string& user_id,
-                                       const std::string& pw, UnixSeconds now) {
+                                       const PasswordDigest& digest, UnixSeconds now) {
     AuthLookup lookup;
     try {
         TokenStore store(redis_);
-        lookup = store.authenticate(org_id, user_id, pw, now);
+        lookup = store.authenticate(org_id, user_id, digest, now);
     } catch (const std::exception& e) {
         // RedisError, or anything unexpected from the store: refuse, never guess.
         note_failure(e.what());

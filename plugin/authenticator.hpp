@@ -80,7 +80,7 @@ class Authenticator {
     void note_failure(const std::string& what);
     void note_success();
     AuthDecision from_redis(const std::string& org_id, const std::string& user_id,
-                            const std::string& password, UnixSeconds now);
+                            const PasswordDigest& digest, UnixSeconds now);
 
     RedisConnection redis_;
     TokenReplica* replica_ = nullptr;

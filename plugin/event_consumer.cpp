@@ -5,9 +5,12 @@
 #include <charconv>
 #include <map>
 
+#include "common/crypto.hpp"
 #include "common/errors.hpp"
+#include "common/lua_scripts.hpp"
 #include "common/org_store.hpp"
 #include "common/redis_keys.hpp"
+#include "common/replica_lease.hpp"
 #include "common/token_store.hpp"
 #include "plugin/replica_sync.hpp"
 
@@ -44,7 +47,17 @@ bool stream_id_less(const std::string& a, const std::string& b) {
 }
 
 EventConsumer::EventConsumer(EventConsumerOptions options)
-    : options_(std::move(options)), redis_(options_.redis), stream_key_(keys::events()) {}
+    : options_(std::move(options)),
+      redis_(options_.redis),
+      stream_key_(keys::events()),
+      read_block_(
+          options_.replica != nullptr
+              ? std::min(options_.block, std::chrono::milliseconds(kReplicaHeartbeatInterval))
+              : options_.block) {
+    if (options_.replica != nullptr) {
+        replica_id_ = crypto::hex(crypto::random_bytes(8));
+    }
+}
 
 EventConsumer::~EventConsumer() {
     stop();
@@ -130,16 +143,15 @@ void EventConsumer::run() {
                 revalidate(*snapshot);
             }
             // Catching up after a sync: read without blocking until the end of the stream.
-            const bool catching_up = options_.replica != nullptr && !options_.replica->trusted();
+            const bool catching_up = options_.replica != nullptr && !options_.replica->caught_up();
             const std::size_t n = read_once(catching_up ? std::chrono::milliseconds{0}
                                             : awaiting  ? kShortBlock
-                                                        : options_.block);
-            if (catching_up && n < static_cast<std::size_t>(options_.batch) &&
-                options_.replica->set_trusted(true)) {
-                const ReplicaStats st = options_.replica->stats();
-                queue_log(LogLevel::info, "token replica trusted: " + std::to_string(st.entries) +
-                                              " live token(s) of " + std::to_string(st.orgs) +
-                                              " organization(s) in memory");
+                                                        : read_block_);
+            if (catching_up && n < static_cast<std::size_t>(options_.batch)) {
+                options_.replica->set_trusted(true);
+            }
+            if (options_.replica != nullptr && options_.replica->caught_up()) {
+                heartbeat();
             }
         } catch (const std::exception& e) {
             replica_lost(e.what());
@@ -158,6 +170,75 @@ void EventConsumer::run() {
                 break;
             }
         }
+    }
+    if (options_.replica != nullptr) {
+        options_.replica->set_trusted(false);
+        deregister();
+    }
+}
+
+void EventConsumer::heartbeat() {
+    // Everything up to this id is in the replica: the sync covers the stream up to
+    // replica_sync_id_, the reads applied every event after it.
+    std::string applied = last_id_;
+    if (stream_id_less(applied, replica_sync_id_)) {
+        applied = replica_sync_id_;
+    }
+    // Taken before the heartbeat is sent: the lease can only end earlier than the writer's
+    // view of it (Redis stamps the heartbeat later than this instant).
+    const auto sent = std::chrono::steady_clock::now();
+    registered_ = true;
+    const RedisValue reply = scripts::replica_heartbeat().eval(
+        redis_, {keys::replicas(), keys::replicas_applied(), stream_key_},
+        {replica_id_, applied, std::to_string(kReplicaStaleAfter.count()),
+         std::to_string(kReplicaForgetAfter.count())});
+    if (reply.is_error()) {
+        lease_chain_ = false;
+        if (!heartbeat_refusal_logged_) {
+            heartbeat_refusal_logged_ = true;
+            queue_log(LogLevel::warning,
+                      "token replica heartbeat refused by Redis (" + reply.str +
+                          "); the cache needs write access to the keys " + keys::replicas() +
+                          " and " + keys::replicas_applied() +
+                          " (EVALSHA/EVAL, ZADD, HSET, ZREM, HDEL, ZRANGEBYSCORE). Until then "
+                          "every token CONNECT is checked in Redis");
+        }
+        return;
+    }
+    if (!reply.is_array() || reply.elements.size() < 2 ||
+        reply.elements[0].type != RedisValue::Type::integer) {
+        throw RedisError("replica heartbeat: unexpected reply");
+    }
+    const bool previous_fresh = reply.elements[0].integer == 1;
+    if (!lease_chain_ || !previous_fresh) {
+        // A break: a writer may have stopped waiting for us, up to the stream's end now.
+        lease_need_ = reply.elements[1].str;
+    }
+    lease_chain_ = true;
+    if (stream_id_less(applied, lease_need_)) {
+        return;  // registered (writers wait for us), but no lease until we applied that
+    }
+    options_.replica->renew_lease(sent + kReplicaLease);
+    if (!replica_announced_) {
+        replica_announced_ = true;
+        const ReplicaStats st = options_.replica->stats();
+        queue_log(LogLevel::info, "token replica trusted: " + std::to_string(st.entries) +
+                                      " live token(s) of " + std::to_string(st.orgs) +
+                                      " organization(s) in memory");
+    }
+}
+
+void EventConsumer::deregister() {
+    if (!registered_) {
+        return;
+    }
+    registered_ = false;
+    try {
+        redis_.pipeline({{"ZREM", keys::replicas(), replica_id_},
+                         {"HDEL", keys::replicas_applied(), replica_id_}});
+    } catch (const std::exception&) {
+        // Redis unreachable: the registration goes stale by itself within
+        // kReplicaStaleAfter and is deleted after kReplicaForgetAfter.
     }
 }
 
@@ -197,11 +278,14 @@ void EventConsumer::replica_lost(const std::string& why) {
         return;
     }
     replica_synced_ = false;
+    lease_chain_ = false;
+    replica_announced_ = false;
     if (options_.replica->set_trusted(false)) {
         queue_log(LogLevel::info, "token replica untrusted (" + why +
                                       "); token CONNECTs are checked in Redis until it has "
                                       "re-synced");
     }
+    deregister();  // after set_trusted(false): never registered-gone while still answering
 }
 
 std::size_t EventConsumer::read_once(std::chrono::milliseconds block) {

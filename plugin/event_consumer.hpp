@@ -16,8 +16,17 @@
 // Token replica (optional, token_replica.hpp): the same thread keeps it. On start and after
 // every failure it marks the replica untrusted, re-syncs it from Redis (replica_sync.hpp),
 // reads the stream without blocking until it has reached the end, and only then marks it
-// trusted. Every event read is applied to the replica at once, before it is queued for the
-// broker thread, so a revoked credential stops authenticating before the next TICK.
+// caught up. Every event read is applied to the replica at once, before it is queued for
+// the broker thread, so a revoked credential stops authenticating before the next TICK.
+//
+// Lease (common/replica_lease.hpp): while caught up, every XREAD return (events or
+// timeout; the read blocks at most kReplicaHeartbeatInterval) is followed by a heartbeat
+// in the Redis replica registry, which tells writers how far this replica has applied the
+// stream. Only a successful heartbeat renews the replica's lease; the replica answers
+// nothing once the lease has lapsed. On untrust and on stop the registration is removed
+// (best effort). A heartbeat refused with an error reply (e.g. NOPERM for a read-only ACL
+// user) leaves the replica without a lease, so every token CONNECT goes to Redis; a
+// warning says so once.
 //
 // stop() returns within about one block interval: the blocking read is bounded and every
 // wait checks the stop flag.
@@ -100,6 +109,8 @@ class EventConsumer {
 
     // Whether the reader has found its starting point in the stream (tests wait for it).
     bool positioned() const { return positioned_.load(); }
+    // The replica's id in the registry (random hex per consumer; empty without replica).
+    const std::string& replica_id() const { return replica_id_; }
     std::uint64_t reconnects() const { return reconnects_.load(); }
     std::uint64_t revalidations() const { return revalidations_.load(); }
 
@@ -110,6 +121,10 @@ class EventConsumer {
     std::size_t read_once(std::chrono::milliseconds block);
     void sync_replica_now();
     void replica_lost(const std::string& why);
+    // After an XREAD return while caught up: registry heartbeat, lease renewal.
+    void heartbeat();
+    // Best effort: drops this replica's registration (no exception).
+    void deregister();
     void revalidate(const std::vector<TokenRef>& tokens);
     void queue_log(LogLevel level, std::string message);
     bool sleep_for(std::chrono::milliseconds delay);  // false when stopping
@@ -122,6 +137,14 @@ class EventConsumer {
     // scan corresponds to (events after it are applied).
     bool replica_synced_ = false;
     std::string replica_sync_id_;
+    // Registry and lease (consumer thread only; see common/replica_lease.hpp).
+    std::string replica_id_;
+    std::chrono::milliseconds read_block_;  // XREAD BLOCK outside catch-up
+    bool registered_ = false;               // a heartbeat may have written our registration
+    bool lease_chain_ = false;  // every heartbeat since the last one that set lease_need_ worked
+    std::string lease_need_;    // applied id a lease needs since the last break
+    bool replica_announced_ = false;  // "trusted" logged since the last untrust
+    bool heartbeat_refusal_logged_ = false;
 
     std::thread thread_;
     std::atomic<bool> stopping_{false};

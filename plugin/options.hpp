@@ -39,10 +39,10 @@ struct PluginConfig {
     std::vector<std::string> acl_read;   // topic patterns with %o / %u, for reading
     std::vector<std::string> acl_write;  // topic patterns with %o / %u, for publishing
     LogLevel log_level = LogLevel::notice;
-    // The local token replica (token_replica.hpp). Off by default: with it, new connections
-    // can use a credential for a few ms after a refresh/revoke/replace committed (see
-    // docs/plugin.md), which DESIGN.md's "stops working at once" does not allow.
-    bool cache = false;
+    // The local token replica (token_replica.hpp). On by default: writers wait for every
+    // replica holding a lease before a refresh/revoke/replace returns (common/replica_lease.hpp),
+    // so DESIGN.md's "stops working at once" holds with it too.
+    bool cache = true;
     std::size_t cache_max_entries = kDefaultCacheEntries;  // replica bound, in entries
 };
 

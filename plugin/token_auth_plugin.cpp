@@ -51,14 +51,14 @@ TokenAuthPlugin::~TokenAuthPlugin() {
 }
 
 void TokenAuthPlugin::start() {
-    logger_.log(
-        LogLevel::notice,
-        "using Redis at " + config_.redis_endpoint.redacted() + ", timeout " +
-            std::to_string(config_.redis_timeout.count()) + " ms, ACL " +
-            (acl_.active() ? "patterns active" : "not restricted (no patterns)") +
-            ", token replica " +
-            (replica_ ? "on (at most " + std::to_string(config_.cache_max_entries) + " entries)"
-                      : std::string("off")));
+    logger_.log(LogLevel::notice,
+                "using Redis at " + config_.redis_endpoint.redacted() + ", timeout " +
+                    std::to_string(config_.redis_timeout.count()) + " ms, ACL " +
+                    (acl_.active() ? "patterns active" : "not restricted (no patterns)") +
+                    ", token replica " +
+                    (replica_ ? "on (at most " + std::to_string(config_.cache_max_entries) +
+                                    " entries, registry id " + consumer_->replica_id() + ")"
+                              : std::string("off")));
     authenticator_.probe();
     if (runtime_.start_consumer) {
         consumer_->start();

@@ -149,7 +149,9 @@ ReplicaAnswer TokenReplica::lookup(std::string_view org_id, std::string_view use
                                    const PasswordDigest& digest, UnixSeconds now) {
     ReplicaAnswer answer;
     std::lock_guard<std::mutex> lock(mutex_);
-    if (!trusted_) {
+    // The clock is read under the lock, so a lease renewed meanwhile is never judged by an
+    // older instant (and a lapsed one never by an earlier one).
+    if (!trusted_ || std::chrono::steady_clock::now() >= lease_until_) {
         answer.kind = ReplicaAnswer::Kind::untrusted;
         return answer;
     }
@@ -374,6 +376,9 @@ void TokenReplica::drop_token(const std::array<std::uint8_t, 16>& token) {
 
 bool TokenReplica::set_trusted(bool trusted) {
     std::lock_guard<std::mutex> lock(mutex_);
+    if (!trusted) {
+        lease_until_ = {};
+    }
     if (trusted_ == trusted) {
         return false;
     }
@@ -382,7 +387,17 @@ bool TokenReplica::set_trusted(bool trusted) {
     return true;
 }
 
+void TokenReplica::renew_lease(std::chrono::steady_clock::time_point until) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    lease_until_ = until;
+}
+
 bool TokenReplica::trusted() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return trusted_ && std::chrono::steady_clock::now() < lease_until_;
+}
+
+bool TokenReplica::caught_up() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return trusted_;
 }
@@ -393,7 +408,7 @@ ReplicaStats TokenReplica::stats() const {
     s.entries = live_;
     s.orgs = org_names_.size();
     s.evictions = evictions_;
-    s.trusted = trusted_;
+    s.trusted = trusted_ && std::chrono::steady_clock::now() < lease_until_;
     return s;
 }
 

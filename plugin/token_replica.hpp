@@ -7,10 +7,14 @@
 // allocation beyond the table's own).
 //
 // Trust: lookup() answers only while the replica is trusted, i.e. caught up with the stream
-// after a full sync and while the consumer's connection is healthy. The consumer calls
-// set_trusted(false) on any error, gap or reconnect and set_trusted(true) after it has
-// synced and read the stream to its end; while untrusted every lookup is a miss and the
-// plugin asks Redis (fail closed stays the rule).
+// after a full sync, the consumer's connection is healthy, AND its lease has not lapsed.
+// The consumer calls set_trusted(false) on any error, gap or reconnect and set_trusted(true)
+// after it has synced and read the stream to its end (caught_up()); while untrusted every
+// lookup answers `untrusted` and the plugin asks Redis (fail closed stays the rule).
+// The lease (common/replica_lease.hpp) is renewed by the consumer after each successful
+// heartbeat in the Redis replica registry; once steady_clock reaches it, lookup() answers
+// `untrusted` even though the flag is still set, because writers stop waiting for a
+// broker whose heartbeat has gone stale.
 //
 // Entries are compact (64 bytes, see Entry) and bounded by `max_entries`; when full, the
 // CLOCK algorithm (second chance) evicts an expired or not recently used entry. An evicted
@@ -22,6 +26,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -66,7 +71,8 @@ class TokenReplica {
     TokenReplica(const TokenReplica&) = delete;
     TokenReplica& operator=(const TokenReplica&) = delete;
 
-    // Broker thread. `now` in unix seconds. Always `untrusted` while untrusted.
+    // Broker thread. `now` in unix seconds. Always `untrusted` while untrusted or once the
+    // lease has lapsed.
     ReplicaAnswer lookup(std::string_view org_id, std::string_view user_id,
                          const PasswordDigest& digest, UnixSeconds now);
 
@@ -89,9 +95,15 @@ class TokenReplica {
     bool insert(std::string_view org_id, std::string_view user_id, std::string_view token_id,
                 std::string_view digest_hex, UnixSeconds expires_at, UnixSeconds now);
 
-    // Returns true when the state changed.
+    // Consumer thread: caught up (true) or not (false). Returns true when the state
+    // changed. false also ends the lease.
     bool set_trusted(bool trusted);
+    // Consumer thread: lookups may answer until `until` (steady_clock), if caught up.
+    void renew_lease(std::chrono::steady_clock::time_point until);
+    // Caught up and inside the lease: what lookup() needs to answer.
     bool trusted() const;
+    // Caught up, whatever the lease says (the consumer's own state).
+    bool caught_up() const;
 
     ReplicaStats stats() const;
     std::size_t max_entries() const { return max_entries_; }
@@ -138,7 +150,8 @@ class TokenReplica {
     std::size_t hand_ = 0;  // CLOCK hand
     std::uint64_t version_ = 1;
     std::uint64_t evictions_ = 0;
-    bool trusted_ = false;
+    bool trusted_ = false;  // caught up
+    std::chrono::steady_clock::time_point lease_until_{};
 };
 
 constexpr std::size_t TokenReplica::entry_size() {

@@ -9,6 +9,7 @@
 #include "common/errors.hpp"
 #include "common/redis.hpp"
 #include "common/redis_url.hpp"
+#include "common/replica_fence.hpp"
 #include "tokenctl/command_line.hpp"
 #include "tokenctl/commands.hpp"
 #include "tokenctl/exit_codes.hpp"
@@ -41,9 +42,21 @@ std::string denied_message(const Denied& e, const Request& r) {
     return what.empty() ? std::string(reason_name(e.reason())) : what;
 }
 
-void dispatch(const Request& request, RedisConnection& redis, std::ostream& out) {
-    OrgStore orgs(redis);
-    TokenStore tokens(redis);
+void dispatch(const Request& request, RedisConnection& redis, std::ostream& out,
+              std::ostream& err) {
+    // A revoke or token-auth-off waits for the brokers' token replicas (replica_fence.hpp);
+    // when a broker did not confirm, the change is committed all the same: say so, exit 0.
+    const FenceObserver warn = [&err](const FenceResult& fence) {
+        if (fence.timed_out) {
+            err << "tokenctl: warning: a broker's token replica did not confirm the change "
+                   "within "
+                << std::chrono::duration_cast<std::chrono::milliseconds>(fence.waited).count()
+                << " ms (unreachable or stopped without cleanup); it no longer answers from "
+                   "memory. The change is committed.\n";
+        }
+    };
+    OrgStore orgs(redis, warn);
+    TokenStore tokens(redis, warn);
     Context ctx{orgs, tokens, out, unix_now()};
     switch (request.command) {
         case Command::org_create:
@@ -85,7 +98,7 @@ int run(const std::vector<std::string>& args, std::istream& in, std::ostream& ou
 
     try {
         RedisConnection redis(options);
-        dispatch(request, redis, out);
+        dispatch(request, redis, out, err);
         out.flush();
         return kExitOk;
     } catch (const Denied& e) {

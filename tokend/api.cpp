@@ -11,6 +11,7 @@
 #include "common/org_store.hpp"
 #include "common/time_format.hpp"
 #include "common/token_store.hpp"
+#include "tokend/request_log.hpp"
 #include "tokend/request_parsing.hpp"
 #include "tokend/responses.hpp"
 
@@ -116,9 +117,9 @@ ApiResponse Api::create(const ApiRequest& request) {
             if (!salt) {
                 throw Denied(Reason::unknown_org, "unknown organization or wrong secret key");
             }
-            token = TokenStore(*lease).create_with_key(req.organization_id, *salt, req.secret_key,
-                                                       req.user_email, req.replace_existing,
-                                                       unix_now());
+            token = TokenStore(*lease, fence_observer())
+                        .create_with_key(req.organization_id, *salt, req.secret_key, req.user_email,
+                                         req.replace_existing, unix_now());
             if (!token) {
                 salts_.forget(req.organization_id);
             }
@@ -146,8 +147,8 @@ ApiResponse Api::refresh(const ApiRequest& request) {
     auto& req = std::get<RefreshRequest>(parsed);
     try {
         auto lease = this->lease();
-        IssuedToken token =
-            TokenStore(*lease).refresh(req.token_id, req.current_token_password, unix_now());
+        IssuedToken token = TokenStore(*lease, fence_observer())
+                                .refresh(req.token_id, req.current_token_password, unix_now());
         metrics_.tokens_refreshed();
         auto r = ok_json(token_body(token, options_.provider));
         r.org_id = token.org_id;
@@ -169,9 +170,10 @@ ApiResponse Api::revoke(const ApiRequest& request) {
     try {
         auto lease = this->lease();
         Organization org = OrgStore(*lease).authenticate(req.organization_id, req.secret_key);
+        TokenStore tokens(*lease, fence_observer());
         std::vector<std::string> revoked =
-            req.token_id ? TokenStore(*lease).revoke(org.org_id, *req.token_id, unix_now())
-                         : TokenStore(*lease).revoke_email(org, *req.user_email, unix_now());
+            req.token_id ? tokens.revoke(org.org_id, *req.token_id, unix_now())
+                         : tokens.revoke_email(org, *req.user_email, unix_now());
         metrics_.tokens_revoked(revoked.size());
         auto r = ok_json(revoke_body(revoked));
         r.org_id = req.organization_id;
@@ -183,6 +185,26 @@ ApiResponse Api::revoke(const ApiRequest& request) {
         r.token_id = req.token_id.value_or("");
         return r;
     }
+}
+
+FenceObserver Api::fence_observer() {
+    return [this](const FenceResult& fence) {
+        const double seconds = std::chrono::duration<double>(fence.waited).count();
+        metrics_.replica_fence(seconds, fence.timed_out);
+        if (fence.timed_out && options_.log_line) {
+            nlohmann::ordered_json line;
+            line["ts"] = format_log_time(std::chrono::system_clock::now());
+            line["level"] = "warning";
+            line["event"] = "replica_fence_timeout";
+            line["waited_ms"] = std::chrono::duration<double, std::milli>(fence.waited).count();
+            line["stale_brokers"] = fence.dropped;
+            line["lagging_brokers"] = fence.lagging;
+            line["message"] =
+                "a broker's token replica did not confirm the change (unreachable or stopped "
+                "without cleanup); it no longer answers from memory, the change is committed";
+            options_.log_line(line.dump());
+        }
+    };
 }
 
 RedisPool::Lease Api::lease() {

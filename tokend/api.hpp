@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "common/redis.hpp"
+#include "common/replica_fence.hpp"
 #include "tokend/metrics.hpp"
 #include "tokend/rate_limiter.hpp"
 #include "tokend/user_salt_cache.hpp"
@@ -29,6 +31,9 @@ struct ApiOptions {
     // closed it meanwhile (restart, its `timeout` setting, a proxy's idle limit) it is
     // replaced at once instead of failing the request with a spurious 503.
     std::chrono::milliseconds idle_probe{5000};
+    // Receives operator log lines (one JSON object each) that belong to no request, e.g.
+    // the warning when the replica fence gave up on a broker. Unset: dropped.
+    std::function<void(const std::string&)> log_line;
 };
 
 struct ApiRequest {
@@ -65,6 +70,8 @@ class Api {
     ApiResponse healthz();
     ApiResponse metrics();
     RedisPool::Lease lease();
+    // Given to the stores: fence metrics, and a warning line when a fence timed out.
+    FenceObserver fence_observer();
 
     ApiOptions options_;
     RedisPool& redis_;

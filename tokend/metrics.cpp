@@ -15,18 +15,34 @@ std::string_view route_label(std::string_view path) {
     return "other";
 }
 
-void Metrics::observe_request(std::string_view route, int status, double seconds) {
-    std::lock_guard lock(mutex_);
-    ++requests_[{std::string(route), status}];
-    Histogram& h = durations_[std::string(route)];
-    for (std::size_t i = 0; i < kBuckets.size(); ++i) {
-        if (seconds <= kBuckets[i]) {
+namespace {
+
+template <typename Histogram, typename Buckets>
+void observe(Histogram& h, const Buckets& bounds, double seconds) {
+    for (std::size_t i = 0; i < bounds.size(); ++i) {
+        if (seconds <= bounds[i]) {
             ++h.buckets[i];
             break;
         }
     }
     ++h.count;
     h.sum += seconds;
+}
+
+}  // namespace
+
+void Metrics::observe_request(std::string_view route, int status, double seconds) {
+    std::lock_guard lock(mutex_);
+    ++requests_[{std::string(route), status}];
+    observe(durations_[std::string(route)], kBuckets, seconds);
+}
+
+void Metrics::replica_fence(double seconds, bool timed_out) {
+    std::lock_guard lock(mutex_);
+    observe(fence_wait_, kFenceBuckets, seconds);
+    if (timed_out) {
+        ++fence_timeouts_;
+    }
 }
 
 void Metrics::redis_error() {
@@ -90,6 +106,24 @@ std::string Metrics::exposition() const {
     counter(out, "tokend_tokens_refreshed_total", "Tokens rotated by /v2/tokens/refresh.",
             refreshed_);
     counter(out, "tokend_tokens_revoked_total", "Tokens revoked by /v2/tokens/revoke.", revoked_);
+    out +=
+        "# HELP tokend_replica_fence_wait_seconds Time a refresh, revoke or replace waited for "
+        "the brokers' token replicas.\n";
+    out += "# TYPE tokend_replica_fence_wait_seconds histogram\n";
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < kFenceBuckets.size(); ++i) {
+        cumulative += fence_wait_.buckets[i];
+        out += fmt::format("tokend_replica_fence_wait_seconds_bucket{{le=\"{}\"}} {}\n",
+                           kFenceBuckets[i], cumulative);
+    }
+    out += fmt::format("tokend_replica_fence_wait_seconds_bucket{{le=\"+Inf\"}} {}\n",
+                       fence_wait_.count);
+    out += fmt::format("tokend_replica_fence_wait_seconds_sum {}\n", fence_wait_.sum);
+    out += fmt::format("tokend_replica_fence_wait_seconds_count {}\n", fence_wait_.count);
+    counter(out, "tokend_replica_fence_timeouts_total",
+            "Replica fences that ended without every broker confirming (a broker went stale "
+            "or the bound passed).",
+            fence_timeouts_);
     return out;
 }
 

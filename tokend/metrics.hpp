@@ -7,6 +7,12 @@
 //   tokend_tokens_issued_total                     counter
 //   tokend_tokens_refreshed_total                  counter
 //   tokend_tokens_revoked_total                    counter
+//   tokend_replica_fence_wait_seconds              histogram (le buckets, _sum, _count)
+//   tokend_replica_fence_timeouts_total            counter
+//
+// The replica fence (common/replica_fence.hpp) runs after a refresh, a revoke and a create
+// that replaced tokens: how long it waited for the brokers' token replicas, and how often
+// a broker did not confirm (went stale while behind, or the bound passed).
 //
 // Route labels come from a fixed set (route_label) so label cardinality stays bounded
 // whatever paths clients send.
@@ -30,12 +36,16 @@ class Metrics {
   public:
     static constexpr std::array<double, 12> kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                                         0.1,   0.25,   0.5,   1,    2.5,   5};
+    // A fence usually takes a round trip or a few ms; a stale broker makes it about 1.5 s.
+    static constexpr std::array<double, 12> kFenceBuckets = {
+        0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2};
 
     void observe_request(std::string_view route, int status, double seconds);
     void redis_error();
     void tokens_issued(std::uint64_t n = 1);
     void tokens_refreshed(std::uint64_t n = 1);
     void tokens_revoked(std::uint64_t n);
+    void replica_fence(double seconds, bool timed_out);
 
     std::string exposition() const;
 
@@ -45,6 +55,7 @@ class Metrics {
         std::uint64_t count = 0;
         double sum = 0;  // seconds
     };
+    static_assert(kFenceBuckets.size() == kBuckets.size());  // one Histogram type for both
 
     mutable std::mutex mutex_;
     std::map<std::pair<std::string, int>, std::uint64_t> requests_;  // (route, status)
@@ -53,6 +64,8 @@ class Metrics {
     std::uint64_t issued_ = 0;
     std::uint64_t refreshed_ = 0;
     std::uint64_t revoked_ = 0;
+    Histogram fence_wait_;
+    std::uint64_t fence_timeouts_ = 0;
 };
 
 }  // namespace tka::tokend

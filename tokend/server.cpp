@@ -75,11 +75,22 @@ RedisOptions redis_options(const Config& config) {
     return o;
 }
 
+namespace {
+
+ApiOptions api_options(const Config& config, RequestLog& log) {
+    ApiOptions o;
+    o.provider = config.provider;
+    o.log_line = [&log](const std::string& line) { log.write_line(line); };
+    return o;
+}
+
+}  // namespace
+
 Server::Server(const Config& config)
     : config_(config),
       limiter_(config.rate_limit, config.effective_burst()),
       redis_(redis_options(config), static_cast<std::size_t>(config.threads)),
-      api_(ApiOptions{config.provider}, redis_, metrics_, limiter_) {
+      api_(api_options(config, log_), redis_, metrics_, limiter_) {
     if (config_.tls()) {
         auto tls =
             std::make_unique<httplib::SSLServer>(config_.tls_cert.c_str(), config_.tls_key.c_str());

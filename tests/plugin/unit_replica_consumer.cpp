@@ -1,8 +1,10 @@
 // The token replica kept by the event consumer against a real redis-server: full sync of
 // tokens minted before start, then events (create, refresh, revoke, org off/on), untrusted
 // while the event connection is down and trusted again after a re-sync, the plugin
-// answering from memory (counters), and the commit -> apply window over >= 1000 events
-// (printed, not asserted: the machine is shared). Runs under TSan too ([tsan]).
+// answering from memory (counters), the registry heartbeat and lease (registered while
+// trusted, removed on stop, lease lapsed while Redis refuses writes, never a lease for a
+// read-only ACL user), and the commit -> apply window over >= 1000 events (printed, not
+// asserted: the machine is shared). Runs under TSan too ([tsan]).
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -15,6 +17,7 @@
 #include "common/crypto.hpp"
 #include "common/org_store.hpp"
 #include "common/redis_keys.hpp"
+#include "common/replica_fence.hpp"
 #include "common/time_format.hpp"
 #include "common/token_store.hpp"
 #include "plugin/event_consumer.hpp"
@@ -27,6 +30,7 @@ using tka::plugin::AuthDecision;
 using tka::plugin::EventConsumer;
 using tka::plugin::EventConsumerOptions;
 using tka::plugin::ReplicaAnswer;
+using tka::plugin::stream_id_less;
 using tka::plugin::TokenReplica;
 
 namespace {
@@ -151,6 +155,112 @@ TEST_CASE("replica consumer: untrusted while the event connection is down, re-sy
     }
     CHECK(trusted_lines == 2);
     CHECK(untrusted_lines == 1);
+    consumer.stop();
+}
+
+TEST_CASE("replica consumer: registered with a lease while trusted, deregistered on stop",
+          "[plugin][replica][redis][lease][tsan]") {
+    tka::test::RedisServer redis;
+    auto admin = redis.connect();
+    tka::OrgStore orgs(admin);
+    const auto org = orgs.create("acme", 3600, true, tka::unix_now()).org;
+    std::vector<tka::FenceResult> fences;
+    tka::TokenStore tokens(admin, [&fences](const tka::FenceResult& r) { fences.push_back(r); });
+    const auto alice = tokens.create(org, "alice@example.com", true, tka::unix_now());
+
+    TokenReplica replica;
+    EventConsumer consumer(options_for(redis, replica));
+    REQUIRE(consumer.replica_id().size() == 16);
+    consumer.start();
+    REQUIRE(wait_for([&] { return replica.trusted(); }, 10s));
+    const auto score = admin.command({"ZSCORE", tka::keys::replicas(), consumer.replica_id()});
+    CHECK_FALSE(score.is_nil());
+
+    // A refresh waits for this replica: when it returns, the old password is gone here.
+    const auto alice2 = tokens.refresh(alice.token_id, alice.password, tka::unix_now());
+    CHECK(ask(replica, alice) != ReplicaAnswer::Kind::allow);
+    CHECK(ask(replica, alice2) == ReplicaAnswer::Kind::allow);
+    REQUIRE(fences.size() == 1);
+    CHECK_FALSE(fences[0].timed_out);
+    const auto applied =
+        admin.command({"HGET", tka::keys::replicas_applied(), consumer.replica_id()});
+    CHECK_FALSE(stream_id_less(applied.str, fences[0].target));
+    std::cout << "fence with one live replica (consumer thread, no broker): "
+              << std::chrono::duration_cast<std::chrono::microseconds>(fences[0].waited).count()
+              << " us in " << fences[0].round_trips << " round trip(s)\n";
+
+    consumer.stop();
+    CHECK_FALSE(replica.trusted());
+    CHECK(ask(replica, alice2) == ReplicaAnswer::Kind::untrusted);
+    CHECK(admin.command({"ZSCORE", tka::keys::replicas(), consumer.replica_id()}).is_nil());
+    CHECK(
+        admin.command({"HEXISTS", tka::keys::replicas_applied(), consumer.replica_id()}).integer ==
+        0);
+    // Nobody registered: the next fence is one round trip.
+    tokens.revoke(org.org_id, alice2.token_id, tka::unix_now());
+    REQUIRE(fences.size() == 2);
+    CHECK(fences[1].round_trips == 1);
+}
+
+TEST_CASE("replica consumer: the lease lapses while Redis refuses the heartbeat",
+          "[plugin][replica][redis][lease]") {
+    tka::test::RedisServer redis;
+    auto admin = redis.connect();
+    const auto org = tka::OrgStore(admin).create("acme", 3600, true, tka::unix_now()).org;
+    const auto alice =
+        tka::TokenStore(admin).create(org, "alice@example.com", true, tka::unix_now());
+    TokenReplica replica;
+    EventConsumer consumer(options_for(redis, replica));
+    consumer.start();
+    REQUIRE(wait_for([&] { return replica.trusted(); }, 10s));
+    REQUIRE(ask(replica, alice) == ReplicaAnswer::Kind::allow);
+
+    // Writes (scripts included) wait; reads do not: the consumer's XREAD still returns.
+    admin.command({"CLIENT", "PAUSE", "4000", "WRITE"}).expect_ok("CLIENT PAUSE");
+    CHECK(wait_for([&] { return ask(replica, alice) == ReplicaAnswer::Kind::untrusted; }, 3500ms));
+    admin.command({"CLIENT", "UNPAUSE"}).expect_ok("CLIENT UNPAUSE");
+    CHECK(wait_for([&] { return ask(replica, alice) == ReplicaAnswer::Kind::allow; }, 10s));
+    consumer.stop();
+}
+
+TEST_CASE("replica consumer: a read-only Redis user gets no lease, and a warning once",
+          "[plugin][replica][redis][lease]") {
+    tka::test::RedisServer redis;
+    auto admin = redis.connect();
+    admin.command({"ACL", "SETUSER", "reader", "on", ">reader-pw", "~*", "+@all", "-@write"})
+        .expect_ok("ACL SETUSER");
+    const auto org = tka::OrgStore(admin).create("acme", 3600, true, tka::unix_now()).org;
+    const auto alice =
+        tka::TokenStore(admin).create(org, "alice@example.com", true, tka::unix_now());
+    TokenReplica replica;
+    auto options = options_for(redis, replica);
+    options.redis.endpoint.username = "reader";
+    options.redis.endpoint.password = "reader-pw";
+    EventConsumer consumer(options);
+    consumer.start();
+    REQUIRE(wait_for([&] { return replica.caught_up(); }, 10s));
+    std::this_thread::sleep_for(1s);  // several heartbeats, all refused
+    CHECK_FALSE(replica.trusted());
+    CHECK(ask(replica, alice) == ReplicaAnswer::Kind::untrusted);
+    CHECK(admin.command({"ZCARD", tka::keys::replicas()}).integer == 0);
+    const auto out = consumer.drain();
+    std::size_t refusals = 0;
+    std::size_t trusted_lines = 0;
+    for (const auto& [level, msg] : out.logs) {
+        if (msg.find("heartbeat refused") != std::string::npos) {
+            ++refusals;
+            CHECK(level == tka::plugin::LogLevel::warning);
+            INFO(msg);
+            // Redis 7.0 answers a script's denied write with "ERR The user executing the
+            // script can't run this command ..." (NOPERM outside scripts).
+            CHECK((msg.find("can't run this command") != std::string::npos ||
+                   msg.find("NOPERM") != std::string::npos));
+            CHECK(msg.find(tka::keys::replicas()) != std::string::npos);
+        }
+        trusted_lines += msg.find("token replica trusted") != std::string::npos ? 1 : 0;
+    }
+    CHECK(refusals == 1);
+    CHECK(trusted_lines == 0);
     consumer.stop();
 }
 

@@ -1,9 +1,10 @@
 // TokenReplica without Redis: each event type, refresh forgetting the old digest, org token
-// auth off/on, untrusted means miss, the CLOCK bound, fill() refused after a newer event,
-// and one writer thread against one reader thread (the TSan build runs this too).
+// auth off/on, untrusted or a lapsed lease answers nothing, the CLOCK bound, fill() refused after a
+// newer event, and one writer thread against one reader thread (the TSan build runs this too).
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <thread>
 
 #include "common/crypto.hpp"
@@ -68,6 +69,12 @@ Event org_updated(bool token_auth, const std::string& org = kOrg) {
     return e;
 }
 
+// Caught up and with a lease far in the future (the consumer's heartbeats, in short).
+void trust(TokenReplica& r) {
+    r.set_trusted(true);
+    r.renew_lease(std::chrono::steady_clock::now() + std::chrono::hours(1));
+}
+
 ReplicaAnswer::Kind ask(TokenReplica& r, const std::string& password,
                         const std::string& user = kUser, const std::string& org = kOrg,
                         tka::UnixSeconds now = kNow) {
@@ -90,7 +97,7 @@ TEST_CASE("replica: uuid and digest parsing round-trip", "[plugin][replica]") {
 
 TEST_CASE("replica: created, refreshed, revoked", "[plugin][replica]") {
     TokenReplica r;
-    REQUIRE(r.set_trusted(true));
+    trust(r);
     r.apply(created(uuid(1), "pw-1"), kNow);
 
     const auto hit = r.lookup(kOrg, kUser, digest_of("pw-1"), kNow);
@@ -133,7 +140,7 @@ TEST_CASE("replica: created, refreshed, revoked", "[plugin][replica]") {
 
 TEST_CASE("replica: org token auth off masks its tokens, on restores them", "[plugin][replica]") {
     TokenReplica r;
-    r.set_trusted(true);
+    trust(r);
     const std::string other = "org_bbbbbbbbbbbb";
     r.apply(created(uuid(1), "pw-1"), kNow);
     r.apply(created(uuid(2), "pw-2", kNow + 3600, other), kNow);
@@ -154,14 +161,45 @@ TEST_CASE("replica: untrusted answers nothing", "[plugin][replica]") {
     CHECK(ask(r, "pw-1") == ReplicaAnswer::Kind::untrusted);
     CHECK(r.set_trusted(true));
     CHECK_FALSE(r.set_trusted(true));
+    CHECK(ask(r, "pw-1") == ReplicaAnswer::Kind::untrusted);  // caught up, but no lease yet
+    r.renew_lease(std::chrono::steady_clock::now() + std::chrono::hours(1));
     CHECK(ask(r, "pw-1") == ReplicaAnswer::Kind::allow);
     CHECK(r.set_trusted(false));
     CHECK(ask(r, "pw-1") == ReplicaAnswer::Kind::untrusted);
+    // Untrusting ends the lease: caught up again, it needs a new one.
+    CHECK(r.set_trusted(true));
+    CHECK(ask(r, "pw-1") == ReplicaAnswer::Kind::untrusted);
+}
+
+TEST_CASE("replica: lookups answer untrusted once the lease has lapsed", "[plugin][replica]") {
+    using std::chrono::steady_clock;
+    TokenReplica r;
+    r.apply(created(uuid(1), "pw-1"), kNow);
+    r.set_trusted(true);
+    r.renew_lease(steady_clock::now() + std::chrono::hours(1));
+    CHECK(ask(r, "pw-1") == ReplicaAnswer::Kind::allow);
+    CHECK(r.trusted());
+    CHECK(r.stats().trusted);
+
+    // A lease ending now has lapsed: lookup compares with steady_clock::now() >= until.
+    r.renew_lease(steady_clock::now());
+    CHECK(ask(r, "pw-1") == ReplicaAnswer::Kind::untrusted);
+    CHECK_FALSE(r.trusted());
+    CHECK(r.caught_up());  // the flag is still set; only the lease ended
+
+    // A short lease, then time passes (no heartbeat renews it).
+    r.renew_lease(steady_clock::now() + std::chrono::milliseconds(50));
+    std::this_thread::sleep_for(std::chrono::milliseconds(120));
+    CHECK(ask(r, "pw-1") == ReplicaAnswer::Kind::untrusted);
+    CHECK_FALSE(r.stats().trusted);
+
+    r.renew_lease(steady_clock::now() + std::chrono::hours(1));
+    CHECK(ask(r, "pw-1") == ReplicaAnswer::Kind::allow);
 }
 
 TEST_CASE("replica: bounded by max entries, CLOCK keeps recently used ones", "[plugin][replica]") {
     TokenReplica r(4);
-    r.set_trusted(true);
+    trust(r);
     for (int i = 1; i <= 4; ++i) {
         r.apply(created(uuid(i), "pw-" + std::to_string(i)), kNow);
     }
@@ -181,7 +219,7 @@ TEST_CASE("replica: bounded by max entries, CLOCK keeps recently used ones", "[p
 
     SECTION("expired entries go first") {
         TokenReplica s(2);
-        s.set_trusted(true);
+        trust(s);
         s.apply(created(uuid(1), "a", kNow + 10), kNow);
         s.apply(created(uuid(2), "b", kNow + 3600), kNow);
         s.apply(created(uuid(3), "c", kNow + 3600), kNow + 20);  // uuid(1) expired by now
@@ -191,7 +229,7 @@ TEST_CASE("replica: bounded by max entries, CLOCK keeps recently used ones", "[p
     }
     SECTION("a large bound holds every entry") {
         TokenReplica big(20000);
-        big.set_trusted(true);
+        trust(big);
         for (int i = 0; i < 20000; ++i) {
             big.apply(created(uuid(i), "p" + std::to_string(i)), kNow);
         }
@@ -206,7 +244,7 @@ TEST_CASE("replica: bounded by max entries, CLOCK keeps recently used ones", "[p
 TEST_CASE("replica: fill() only when nothing was applied since the Redis lookup began",
           "[plugin][replica]") {
     TokenReplica r;
-    r.set_trusted(true);
+    trust(r);
     const auto v = r.version();
     CHECK(r.fill(v, kOrg, kUser, uuid(1), digest_of("pw-1"), kNow + 60, kNow));
     CHECK(ask(r, "pw-1") == ReplicaAnswer::Kind::allow);
@@ -222,10 +260,13 @@ TEST_CASE("replica: fill() only when nothing was applied since the Redis lookup 
 
 TEST_CASE("replica: a writer thread and a reader thread", "[plugin][replica][tsan]") {
     TokenReplica r(1000);
-    r.set_trusted(true);
+    trust(r);
     std::atomic<bool> done{false};
     std::thread writer([&] {
         for (int i = 0; i < 5000; ++i) {
+            if (i % 100 == 0) {  // the consumer renews the lease between events
+                r.renew_lease(std::chrono::steady_clock::now() + std::chrono::hours(1));
+            }
             r.apply(created(uuid(i), "pw-" + std::to_string(i)), kNow);
             if (i % 3 == 0) {
                 r.apply(revoked(uuid(i)), kNow);

@@ -156,6 +156,13 @@ bool MosquittoBroker::running() {
     return process_ && process_->running();
 }
 
+void MosquittoBroker::kill(int sig) {
+    if (process_) {
+        died_reported_ = true;
+        process_->stop(sig);
+    }
+}
+
 std::string MosquittoBroker::live_logs(std::size_t lines_each) {
     std::lock_guard lock(registry_mutex);
     std::ostringstream out;

@@ -35,6 +35,9 @@ TEST_CASE("metrics exposition text", "[tokend][unit]") {
     m.tokens_issued(2);
     m.tokens_refreshed();
     m.tokens_revoked(3);
+    m.replica_fence(0.0003, false);
+    m.replica_fence(0.004, false);
+    m.replica_fence(1.5, true);
     const std::string text = m.exposition();
     INFO(text);
     CHECK(contains(text, "# TYPE tokend_requests_total counter\n"));
@@ -63,6 +66,17 @@ TEST_CASE("metrics exposition text", "[tokend][unit]") {
     CHECK(contains(text, "tokend_tokens_issued_total 2\n"));
     CHECK(contains(text, "tokend_tokens_refreshed_total 1\n"));
     CHECK(contains(text, "tokend_tokens_revoked_total 3\n"));
+    // The replica fence: its own finer buckets, and the timeouts.
+    CHECK(contains(text, "# TYPE tokend_replica_fence_wait_seconds histogram\n"));
+    CHECK(contains(text, "tokend_replica_fence_wait_seconds_bucket{le=\"0.0005\"} 1\n"));
+    CHECK(contains(text, "tokend_replica_fence_wait_seconds_bucket{le=\"0.005\"} 2\n"));
+    CHECK(contains(text, "tokend_replica_fence_wait_seconds_bucket{le=\"1\"} 2\n"));
+    CHECK(contains(text, "tokend_replica_fence_wait_seconds_bucket{le=\"2\"} 3\n"));
+    CHECK(contains(text, "tokend_replica_fence_wait_seconds_bucket{le=\"+Inf\"} 3\n"));
+    CHECK(contains(text, "tokend_replica_fence_wait_seconds_count 3\n"));
+    CHECK(contains(text, "tokend_replica_fence_wait_seconds_sum 1.5043"));
+    CHECK(contains(text, "# TYPE tokend_replica_fence_timeouts_total counter\n"));
+    CHECK(contains(text, "tokend_replica_fence_timeouts_total 1\n"));
     // Every line is a comment or "name{labels} value".
     std::size_t start = 0;
     while (start < text.size()) {
