@@ -2,7 +2,7 @@
 // strings (RAND_bytes + rejection sampling), SHA-256 / SHA-1 digests through EVP, HMAC-SHA-256
 // through EVP_MAC, constant-time comparison (CRYPTO_memcmp), UUID v4, base64url and hex.
 // Every per-call OpenSSL object is held by a unique_ptr with its free function, so no path
-// leaks one; the two digest implementations are fetched once and kept until exit.
+// leaks one; the two digest implementations are fetched once and freed at exit / unload.
 #include "common/crypto.hpp"
 
 #include <openssl/core_names.h>
@@ -19,6 +19,9 @@
 namespace tka::crypto {
 namespace {
 
+struct MdFree {
+    void operator()(EVP_MD* p) const { EVP_MD_free(p); }
+};
 struct MdCtxFree {
     void operator()(EVP_MD_CTX* p) const { EVP_MD_CTX_free(p); }
 };
@@ -42,16 +45,19 @@ const unsigned char* bytes_of(std::string_view s) {
 // EVP_sha256() to EVP_DigestInit_ex instead makes OpenSSL 3 fetch the implementation again
 // on every call (a provider lookup under a lock: ~1.2 us of the ~1.9 us of hashing a
 // token password, measured with bench/digest_bench). Fetched objects are immutable and
-// shared safely between threads; they are kept until exit. Null if the fetch failed, and
-// then the legacy handle is used (same result, slower).
+// shared safely between threads. They are freed by a static destructor: at exit (before
+// OpenSSL's own cleanup, which was registered earlier, during the first fetch) or when the
+// plugin .so is unloaded. If the fetch failed, the legacy handle is used (same result).
+using MdPtr = std::unique_ptr<EVP_MD, MdFree>;
+
 const EVP_MD* sha256_md() {
-    static const EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-    return md != nullptr ? md : EVP_sha256();
+    static const MdPtr md(EVP_MD_fetch(nullptr, "SHA256", nullptr));
+    return md ? md.get() : EVP_sha256();
 }
 
 const EVP_MD* sha1_md() {
-    static const EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA1", nullptr);
-    return md != nullptr ? md : EVP_sha1();
+    static const MdPtr md(EVP_MD_fetch(nullptr, "SHA1", nullptr));
+    return md ? md.get() : EVP_sha1();
 }
 
 // Digest of `data` with `md` into `out`, which must hold EVP_MD_get_size(md) bytes.
