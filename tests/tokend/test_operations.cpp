@@ -186,7 +186,7 @@ TEST_CASE("pooled connections that Redis closed while idle are replaced without 
     tka::RedisPool pool(redis.options(), 1);  // one connection: every request reuses it
     tka::tokend::Metrics metrics;
     tka::tokend::RateLimiter limiter(0, 0);
-    tka::tokend::Api api({"test", std::chrono::milliseconds(0)}, pool, metrics, limiter);
+    tka::tokend::Api api({"test", std::chrono::milliseconds(0), {}}, pool, metrics, limiter);
     auto request = [&](const std::string& path, const std::string& body) {
         tka::tokend::ApiRequest r;
         r.method = body.empty() ? "GET" : "POST";
