@@ -11,8 +11,12 @@ using namespace tka::e2e;
 
 namespace {
 
-// A broker that has already accepted `token` once (so any cache of it is warm).
+// A broker that has already accepted `token` once (so any cache of it is warm). With the
+// replica on, it first waits until the replica answers, so the cases test the replica.
 void warm_up(MosquittoBroker& broker, const IssuedToken& token) {
+    if (replica_on(broker)) {
+        REQUIRE(wait_for_log(broker, "token replica trusted", 10s));
+    }
     MqttClient warm;
     REQUIRE(connect_with(warm, broker.port(), "warm-up", token) == 0);
     warm.disconnect();
