@@ -89,39 +89,6 @@ std::optional<PasswordDigest> parse_digest_hex(std::string_view hex) {
     return out;
 }
 
-std::optional<std::array<std::uint8_t, 16>> parse_uuid(std::string_view uuid) {
-    if (uuid.size() != 36 || uuid[8] != '-' || uuid[13] != '-' || uuid[18] != '-' ||
-        uuid[23] != '-') {
-        return std::nullopt;
-    }
-    std::string compact;
-    compact.reserve(32);
-    for (char c : uuid) {
-        if (c != '-') {
-            compact.push_back(c);
-        }
-    }
-    std::array<std::uint8_t, 16> out{};
-    if (!parse_hex_into(compact, out)) {
-        return std::nullopt;
-    }
-    return out;
-}
-
-std::string format_uuid(const std::array<std::uint8_t, 16>& bytes) {
-    static constexpr char kDigits[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(36);
-    for (std::size_t i = 0; i < bytes.size(); ++i) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) {
-            out.push_back('-');
-        }
-        out.push_back(kDigits[bytes[i] >> 4]);
-        out.push_back(kDigits[bytes[i] & 0xf]);
-    }
-    return out;
-}
-
 TokenReplica::TokenReplica(std::size_t max_entries)
     : max_entries_(max_entries == 0 ? 1 : max_entries) {}
 
@@ -181,7 +148,7 @@ ReplicaAnswer TokenReplica::lookup(std::string_view org_id, std::string_view use
         answer.kind = ReplicaAnswer::Kind::user_mismatch;
     } else {
         answer.kind = ReplicaAnswer::Kind::allow;
-        answer.token_id = format_uuid(e.token_id);
+        answer.token_id = format_lowercase_uuid(e.token_id);
         answer.expires_at = e.expires_at;
     }
     return answer;
@@ -195,7 +162,7 @@ std::uint64_t TokenReplica::version() const {
 bool TokenReplica::fill(std::uint64_t version_before, std::string_view org_id,
                         std::string_view user_id, std::string_view token_id,
                         const PasswordDigest& digest, UnixSeconds expires_at, UnixSeconds now) {
-    const auto token = parse_uuid(token_id);
+    const auto token = parse_lowercase_uuid(token_id);
     if (!token) {
         return false;
     }
@@ -219,7 +186,7 @@ void TokenReplica::apply(const Event& event, UnixSeconds now) {
     switch (event.type) {
         case Event::Type::token_created:
         case Event::Type::token_refreshed: {
-            const auto token = parse_uuid(event.token_id);
+            const auto token = parse_lowercase_uuid(event.token_id);
             if (!token) {
                 return;
             }
@@ -237,7 +204,7 @@ void TokenReplica::apply(const Event& event, UnixSeconds now) {
             return;
         }
         case Event::Type::token_revoked: {
-            if (const auto token = parse_uuid(event.token_id)) {
+            if (const auto token = parse_lowercase_uuid(event.token_id)) {
                 drop_token(*token);
             }
             return;
@@ -274,7 +241,7 @@ void TokenReplica::set_org(std::string_view org_id, bool token_auth) {
 bool TokenReplica::insert(std::string_view org_id, std::string_view user_id,
                           std::string_view token_id, std::string_view digest_hex,
                           UnixSeconds expires_at, UnixSeconds now) {
-    const auto token = parse_uuid(token_id);
+    const auto token = parse_lowercase_uuid(token_id);
     const auto digest = parse_digest_hex(digest_hex);
     if (!token || !digest) {
         return false;

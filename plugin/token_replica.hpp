@@ -38,6 +38,7 @@
 #include "common/events.hpp"
 #include "common/time_format.hpp"
 #include "plugin/options.hpp"
+#include "plugin/uuid_bytes.hpp"
 
 namespace tka::plugin {
 
@@ -160,9 +161,5 @@ constexpr std::size_t TokenReplica::entry_size() {
 
 // Parses a 64-char hex SHA-256 digest; nullopt when malformed.
 std::optional<PasswordDigest> parse_digest_hex(std::string_view hex);
-// Parses a canonical (lowercase or uppercase) UUID into 16 bytes; nullopt when malformed.
-std::optional<std::array<std::uint8_t, 16>> parse_uuid(std::string_view uuid);
-// Formats 16 bytes as a lowercase canonical UUID.
-std::string format_uuid(const std::array<std::uint8_t, 16>& bytes);
 
 }  // namespace tka::plugin
