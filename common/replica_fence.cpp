@@ -5,6 +5,7 @@
 #include <array>
 #include <thread>
 
+#include "common/errors.hpp"
 #include "common/lua_scripts.hpp"
 #include "common/redis_keys.hpp"
 
@@ -59,7 +60,19 @@ FenceResult wait_for_replicas(RedisConnection& redis, const FenceOptions& option
 }
 
 FenceResult fence_replicas(RedisConnection& redis, const FenceObserver& observer) {
-    FenceResult result = wait_for_replicas(redis);
+    const auto begin = std::chrono::steady_clock::now();
+    FenceResult result;
+    try {
+        result = wait_for_replicas(redis);
+    } catch (const RedisError& e) {
+        // The write has committed; the fence only could not see the replicas. Wait out the
+        // bound so that no broker can still answer from a replica without the write.
+        std::this_thread::sleep_until(begin + kReplicaFenceBound);
+        result = FenceResult{};
+        result.timed_out = true;
+        result.error = e.what();
+        result.waited = std::chrono::steady_clock::now() - begin;
+    }
     if (observer) {
         observer(result);
     }

@@ -199,6 +199,9 @@ FenceObserver Api::fence_observer() {
             line["waited_ms"] = std::chrono::duration<double, std::milli>(fence.waited).count();
             line["stale_brokers"] = fence.dropped;
             line["lagging_brokers"] = fence.lagging;
+            if (!fence.error.empty()) {
+                line["redis_error"] = fence.error;  // RedisError texts never carry secrets
+            }
             line["message"] =
                 "a broker's token replica did not confirm the change (unreachable or stopped "
                 "without cleanup); it no longer answers from memory, the change is committed";

@@ -63,6 +63,27 @@ TEST_CASE("fence: no registered replica costs one round trip", "[store][fence]")
     CHECK(r.target == last_id(f.admin));
 }
 
+TEST_CASE("fence: Redis failing after the write is an unconfirmed fence, not an error",
+          "[store][fence]") {
+    tka::test::RedisServer redis;
+    tka::RedisConnection conn{redis.connect()};
+    REQUIRE(tka::wait_for_replicas(conn).round_trips == 1);
+    redis.stop();  // the write has committed, then Redis goes away
+    CHECK_THROWS_AS(tka::wait_for_replicas(conn), tka::RedisError);
+    int observed = 0;
+    tka::FenceResult seen;
+    const tka::FenceResult r = tka::fence_replicas(conn, [&](const tka::FenceResult& f) {
+        ++observed;
+        seen = f;
+    });
+    CHECK(r.timed_out);
+    CHECK_FALSE(r.error.empty());
+    // It waited out the bound: every lease granted before the write has lapsed.
+    CHECK(r.waited >= tka::kReplicaFenceBound);
+    CHECK(observed == 1);
+    CHECK(seen.timed_out);
+}
+
 TEST_CASE("fence: an empty stream is no target at all", "[store][fence]") {
     tka::test::RedisServer redis;
     auto conn = redis.connect();
