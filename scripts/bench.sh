@@ -17,9 +17,10 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="$(realpath -m "${BENCH_BUILD_DIR:-$ROOT/build/bench}")"
 
 # ---- The one-line switch for the plugin variants ----------------------------------------
-# "plugin": the plugin as it is (no local replica yet). Once plugin_opt_cache exists:
-#   TKA_BENCH_PLUGIN_VARIANTS="replica_on replica_off"
-PLUGIN_VARIANTS=(${TKA_BENCH_PLUGIN_VARIANTS:-plugin})
+# replica_on: plugin_opt_cache on (CONNECTs answered from the local token replica);
+# replica_off: plugin_opt_cache off (one Redis round trip per token CONNECT). "plugin" runs
+# the plugin with its default options. E.g. TKA_BENCH_PLUGIN_VARIANTS=replica_on
+PLUGIN_VARIANTS=(${TKA_BENCH_PLUGIN_VARIANTS:-replica_on replica_off})
 
 plugin_variant_lines() {  # extra mosquitto.conf lines of a plugin variant
     case "$1" in
