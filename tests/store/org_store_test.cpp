@@ -9,21 +9,10 @@
 #include "common/identifiers.hpp"
 #include "common/org_store.hpp"
 #include "common/redis_keys.hpp"
+#include "tests/support/denied_reason.hpp"
 #include "tests/support/redis_server.hpp"
 
-namespace {
-
-tka::Reason reason_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const tka::Denied& d) {
-        return d.reason();
-    }
-    FAIL("expected tka::Denied");
-    return tka::Reason::bad_request;
-}
-
-}  // namespace
+using tka::test::reason_of;
 
 TEST_CASE("an organization is created with its first key, off by default") {
     tka::test::RedisServer server;

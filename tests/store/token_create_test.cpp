@@ -15,22 +15,15 @@
 #include "common/org_store.hpp"
 #include "common/redis_keys.hpp"
 #include "common/token_store.hpp"
+#include "tests/support/denied_reason.hpp"
 #include "tests/support/redis_server.hpp"
 
 namespace {
 
+using tka::test::reason_of;
+
 // Redis expires keys on its own clock, so "now" must be the real time.
 const tka::UnixSeconds kNow = tka::unix_now();
-
-tka::Reason reason_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const tka::Denied& d) {
-        return d.reason();
-    }
-    FAIL("expected tka::Denied");
-    return tka::Reason::bad_request;
-}
 
 struct Fixture {
     tka::test::RedisServer server;
