@@ -191,13 +191,7 @@ void TokenAuthPlugin::apply(const ConsumerItem& item, std::vector<Kick>& kicks) 
                 return;
             }
             case Event::Type::token_revoked: {
-                std::vector<Handle> handles;
-                for (Handle h : tracker_.by_token(event->token_id)) {
-                    const auto conn = tracker_.find(h);
-                    if (conn && conn->org_id == event->org_id) {
-                        handles.push_back(h);
-                    }
-                }
+                const auto handles = connections_of(event->org_id, event->token_id);
                 if (!handles.empty()) {
                     ++counters_.events_applied;
                 }
@@ -220,18 +214,23 @@ void TokenAuthPlugin::apply(const ConsumerItem& item, std::vector<Kick>& kicks) 
     }
     const auto& verdict = std::get<TokenVerdict>(item);
     ++counters_.verdicts_applied;
-    std::vector<Handle> handles;
-    for (Handle h : tracker_.by_token(verdict.token_id)) {
-        const auto conn = tracker_.find(h);
-        if (conn && conn->org_id == verdict.org_id) {
-            handles.push_back(h);
-        }
-    }
     if (verdict.alive) {
         tracker_.extend(verdict.token_id, verdict.expires_at * 1000);
     } else {
-        kick_all(handles, verdict.reason, kicks);
+        kick_all(connections_of(verdict.org_id, verdict.token_id), verdict.reason, kicks);
     }
+}
+
+std::vector<Handle> TokenAuthPlugin::connections_of(std::string_view org_id,
+                                                    std::string_view token_id) const {
+    std::vector<Handle> handles;
+    for (Handle h : tracker_.by_token(token_id)) {
+        const auto conn = tracker_.find(h);
+        if (conn && conn->org_id == org_id) {
+            handles.push_back(h);
+        }
+    }
+    return handles;
 }
 
 std::vector<Kick> TokenAuthPlugin::on_tick(std::int64_t now_ms) {

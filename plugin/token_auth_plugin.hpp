@@ -106,6 +106,8 @@ class TokenAuthPlugin {
 
   private:
     void check_ticks(std::int64_t now_ms);
+    // Tracked connections using `token_id` of `org_id` (a token id is only unique per org).
+    std::vector<Handle> connections_of(std::string_view org_id, std::string_view token_id) const;
     void kick_all(const std::vector<Handle>& handles, const std::string& reason,
                   std::vector<Kick>& kicks);
 
