@@ -29,6 +29,10 @@ std::string_view deny_reason_name(DenyReason reason) {
             return "user_mismatch";
         case DenyReason::redis_unavailable:
             return "redis_unavailable";
+        case DenyReason::no_tick_events:
+            return "no_tick_events";
+        case DenyReason::busy:
+            return "busy";
     }
     return "unknown";
 }
@@ -41,6 +45,7 @@ void Authenticator::probe() {
         redis_.ensure_connected();
         logger_.log(LogLevel::info,
                     "connected to Redis at " + redis_.options().endpoint.redacted());
+        note_success();
     } catch (const std::exception& e) {
         note_failure(e.what());
     }
@@ -49,7 +54,17 @@ void Authenticator::probe() {
 AuthDecision Authenticator::authenticate(std::optional<std::string_view> username,
                                          std::optional<std::string_view> password,
                                          UnixSeconds now) {
-    const Credentials creds = classify(username, password);
+    auto first = decide_in_memory(username, password, now);
+    if (auto* decided = std::get_if<AuthDecision>(&first)) {
+        return std::move(*decided);
+    }
+    return lookup(std::get<PendingLookup>(first));
+}
+
+std::variant<AuthDecision, PendingLookup> Authenticator::decide_in_memory(
+    std::optional<std::string_view> username, std::optional<std::string_view> password,
+    UnixSeconds now) const {
+    Credentials creds = classify(username, password);
     switch (creds.kind) {
         case Credentials::Kind::not_ours:
             return AuthDecision::defer();
@@ -59,26 +74,29 @@ AuthDecision Authenticator::authenticate(std::optional<std::string_view> usernam
             break;
     }
     // classify() guarantees a password here.
-    const std::string pw(*password);
-    if (!ids::is_token_password(pw)) {
+    if (!ids::is_token_password(*password)) {
         return AuthDecision::deny(DenyReason::malformed_password);
     }
+    PendingLookup pending;
+    pending.org_id = std::move(creds.org_id);
+    pending.user_id = std::move(creds.user_id);
     // Hashed once: the replica and Redis both take the digest.
-    const PasswordDigest digest = crypto::sha256(pw);
+    pending.digest = crypto::sha256(*password);
+    pending.now = now;
     if (replica_ == nullptr) {
-        return from_redis(creds.org_id, creds.user_id, digest, now);
+        return pending;
     }
 
     // Taken before Redis is asked: fill() refuses if any event was applied meanwhile.
-    const std::uint64_t version = replica_->version();
-    ReplicaAnswer answer = replica_->lookup(creds.org_id, creds.user_id, digest, now);
+    pending.replica_version = replica_->version();
+    ReplicaAnswer answer = replica_->lookup(pending.org_id, pending.user_id, pending.digest, now);
     AuthDecision d;
     switch (answer.kind) {
         case ReplicaAnswer::Kind::allow:
             d.kind = AuthDecision::Kind::allow;
             d.token_id = std::move(answer.token_id);
-            d.org_id = creds.org_id;
-            d.user_id = creds.user_id;
+            d.org_id = std::move(pending.org_id);
+            d.user_id = std::move(pending.user_id);
             d.expires_at = answer.expires_at;
             d.replica = AuthDecision::Replica::hit;
             return d;
@@ -98,11 +116,17 @@ AuthDecision Authenticator::authenticate(std::optional<std::string_view> usernam
         case ReplicaAnswer::Kind::miss:
             break;
     }
-    d = from_redis(creds.org_id, creds.user_id, digest, now);
-    d.replica = answer.kind == ReplicaAnswer::Kind::miss ? AuthDecision::Replica::miss
-                                                         : AuthDecision::Replica::untrusted;
-    if (d.kind == AuthDecision::Kind::allow) {
-        replica_->fill(version, d.org_id, d.user_id, d.token_id, digest, d.expires_at, now);
+    pending.replica = answer.kind == ReplicaAnswer::Kind::miss ? AuthDecision::Replica::miss
+                                                               : AuthDecision::Replica::untrusted;
+    return pending;
+}
+
+AuthDecision Authenticator::lookup(const PendingLookup& pending) {
+    AuthDecision d = from_redis(pending.org_id, pending.user_id, pending.digest, pending.now);
+    d.replica = pending.replica;
+    if (replica_ != nullptr && d.kind == AuthDecision::Kind::allow) {
+        replica_->fill(pending.replica_version, d.org_id, d.user_id, d.token_id, pending.digest,
+                       d.expires_at, pending.now);
     }
     return d;
 }

@@ -1,20 +1,26 @@
 // The CONNECT decision for one set of credentials: defer (not a token credential), allow
 // (with what the tracker needs: token id, org, user, expiry) or deny (with a reason).
-// Owns its own Redis connection, used only from the broker thread, one round trip per
-// token CONNECT (TokenStore::authenticate). Redis trouble means deny (fail closed); the
-// connection's backoff makes further attempts fail fast while Redis is down, and the
-// transitions "Redis lost" / "Redis back" are logged once each, not per CONNECT.
 //
-// With a token replica (plugin_opt_cache on, token_replica.hpp) the replica is asked first:
-// while it is trusted and knows the credential, the decision is made from memory and Redis
-// is not asked at all. Untrusted or a miss: the Redis lookup above, as without a replica,
-// and a successful answer is put into the replica (TokenReplica::fill).
+// Two steps. decide_in_memory() never touches the network: it classifies the credentials,
+// checks the password's shape, hashes it once and asks the token replica (plugin_opt_cache
+// on, token_replica.hpp); while the replica is trusted and knows the credential, that is
+// the answer. Otherwise it returns a PendingLookup, and lookup() asks Redis (one round trip,
+// TokenStore::authenticate) and puts a successful answer into the replica
+// (TokenReplica::fill). authenticate() runs both in a row, on the broker thread (Mosquitto
+// 2.0); with Mosquitto 2.1's delayed basic auth, lookup() runs on the LookupWorker's
+// thread instead, on that worker's own Authenticator (lookup_worker.hpp).
+//
+// Each Authenticator owns its own Redis connection, used by one thread. Redis trouble means
+// deny (fail closed); the connection's backoff makes further attempts fail fast while Redis
+// is down, and the transitions "Redis lost" / "Redis back" are logged once each, not per
+// CONNECT.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 
 #include "common/redis.hpp"
 #include "common/time_format.hpp"
@@ -33,12 +39,15 @@ enum class DenyReason {
     token_auth_off,      // the organization has token auth switched off
     user_mismatch,       // the token belongs to another user of the org
     redis_unavailable,   // Redis could not be asked: fail closed
+    no_tick_events,      // the broker never sent MOSQ_EVT_TICK: expiry could not be enforced
+    busy,                // too many CONNECTs already waiting for Redis (delayed basic auth)
 };
 
 std::string_view deny_reason_name(DenyReason reason);
 
 struct AuthDecision {
-    enum class Kind { defer, allow, deny };
+    // delayed: the answer comes later, from a Redis lookup off the broker thread.
+    enum class Kind { defer, allow, deny, delayed };
     Kind kind = Kind::defer;
     // allow:
     std::string token_id;
@@ -60,16 +69,35 @@ struct AuthDecision {
     }
 };
 
+// A token credential the memory could not decide: what the Redis lookup needs.
+struct PendingLookup {
+    std::string org_id;
+    std::string user_id;
+    PasswordDigest digest{};            // SHA-256 of the password
+    std::uint64_t replica_version = 0;  // TokenReplica::version() before it was asked
+    AuthDecision::Replica replica = AuthDecision::Replica::off;  // miss or untrusted
+    UnixSeconds now = 0;  // when the CONNECT arrived (unix seconds)
+};
+
 class Authenticator {
   public:
     // `replica` may be null (plugin_opt_cache off); it must outlive the authenticator.
     Authenticator(RedisOptions options, Logger logger, TokenReplica* replica = nullptr);
 
     // username/password: nullopt when the CONNECT carried none. `now` in unix seconds.
+    // Both steps below in a row.
     AuthDecision authenticate(std::optional<std::string_view> username,
                               std::optional<std::string_view> password, UnixSeconds now);
 
-    // Connects now (at plugin start) so an unreachable Redis is reported early; never throws.
+    // Step one, without I/O: a final decision, or what Redis must be asked.
+    std::variant<AuthDecision, PendingLookup> decide_in_memory(
+        std::optional<std::string_view> username, std::optional<std::string_view> password,
+        UnixSeconds now) const;
+    // Step two: asks Redis; fills the replica on success.
+    AuthDecision lookup(const PendingLookup& pending);
+
+    // Connects now (at plugin start, or while Redis is down) so an unreachable Redis is
+    // reported early and a recovered one noticed; never throws.
     void probe();
 
     // Whether the last Redis exchange worked (false from the first failure until a success).
