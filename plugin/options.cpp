@@ -195,10 +195,12 @@ PluginConfig parse_options(const std::vector<std::pair<std::string, std::string>
             config.cache = parse_on_off("cache", value);
         } else if (key == "cache_max_entries") {
             config.cache_max_entries = parse_entries("cache_max_entries", value);
+        } else if (key == "delayed_auth") {
+            config.delayed_auth = parse_on_off("delayed_auth", value);
         } else {
             throw OptionError("Unknown option 'plugin_opt_" + key +
                               "' (known: redis_url, redis_timeout_ms, acl_read, acl_write, "
-                              "log_level, cache, cache_max_entries)");
+                              "log_level, cache, cache_max_entries, delayed_auth)");
         }
     }
     if (config.redis_url == kDefaultRedisUrl) {

@@ -44,6 +44,9 @@ struct PluginConfig {
     // so DESIGN.md's "stops working at once" holds with it too.
     bool cache = true;
     std::size_t cache_max_entries = kDefaultCacheEntries;  // replica bound, in entries
+    // Mosquitto >= 2.1's delayed basic auth for CONNECTs that must ask Redis (used only
+    // where the broker offers it; off: those CONNECTs ask Redis on the broker thread).
+    bool delayed_auth = true;
 };
 
 class OptionError : public std::runtime_error {

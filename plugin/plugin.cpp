@@ -1,14 +1,24 @@
-// mosquitto_token_auth.so: the Mosquitto 2.0 glue (plugin API version 5). Nothing but
+// mosquitto_token_auth.so: the Mosquitto glue (plugin API version 5). Nothing but
 // translation: broker events -> TokenAuthPlugin calls, decisions -> MOSQ_ERR_* codes,
 // log lines -> mosquitto_log_printf with the "token-auth: " prefix, kicks ->
 // mosquitto_kick_client_by_clientid. All behaviour lives in token_auth_plugin.cpp.
 //
-//   plugin /usr/lib/mosquitto_token_auth.so
+//   plugin /usr/lib/x86_64-linux-gnu/mosquitto_token_auth.so
 //   plugin_opt_redis_url redis://127.0.0.1:6379
-//   per_listener_settings false   (2.0.11 sends no TICK otherwise; fixed in 2.0.15)
 //
-// Requires Mosquitto >= 2.0. Every callback runs on the broker's single thread; no broker
-// function is called from anywhere else. Only the entry points below are exported.
+// Loads in Mosquitto 2.0.11 and later, 2.1.x included (docs/plugin.md, "Broker versions").
+// It calls only functions every broker exports to plugins (each version's src/linker.syms;
+// tests/compat checks the .so against the brokers it is tested with), never a libmosquitto
+// client function such as mosquitto_strerror that only some builds happen to export.
+// Mosquitto 2.1's additions are found at run time, so the same .so serves 2.0 and 2.1:
+// - mosquitto_complete_basic_auth (looked up with dlsym): CONNECTs that need Redis are
+//   answered MOSQ_ERR_AUTH_DELAYED and completed from the TICK; refusals carry MQTT 5
+//   reason codes (server unavailable, server busy) instead of "not authorized" alone;
+// - MOSQ_EVT_CONNECT and MOSQ_EVT_CLIENT_OFFLINE (registered when the broker knows them);
+// - the TICK event's next_s/next_ms, which 2.1 honours: the plugin asks to be woken up.
+// Every callback runs on the broker's single thread; no broker function is called from
+// anywhere else. Only the entry points below are exported.
+#include <dlfcn.h>
 #include <mosquitto.h>
 #include <mosquitto_broker.h>
 #include <mosquitto_plugin.h>
@@ -35,11 +45,45 @@ using tka::plugin::AuthDecision;
 using tka::plugin::Handle;
 using tka::plugin::LogLevel;
 
+// Mosquitto 2.1 names the headers of 2.0.11 (which this file compiles against) lack.
+constexpr int kErrAuthDelayed = -5;         // MOSQ_ERR_AUTH_DELAYED
+constexpr int kErrServerUnavailable = 136;  // MOSQ_ERR_SERVER_UNAVAILABLE (MQTT 5: 0x88)
+constexpr int kErrServerBusy = 137;         // MOSQ_ERR_SERVER_BUSY (MQTT 5: 0x89)
+constexpr int kEvtConnect = 11;             // MOSQ_EVT_CONNECT
+constexpr int kEvtClientOffline = 28;       // MOSQ_EVT_CLIENT_OFFLINE
+// The data of MOSQ_EVT_CONNECT in 2.1 (client first, like mosquitto_evt_disconnect).
+struct EvtConnect {
+    void* future;
+    struct mosquitto* client;
+    void* future2[4];
+};
+using CompleteBasicAuth = void (*)(const char* client_id, int result);
+
 struct PluginContext {
     mosquitto_plugin_id_t* identifier = nullptr;
     std::unique_ptr<tka::plugin::TokenAuthPlugin> core;
-    bool acl_registered = false;
+    // Mosquitto >= 2.1: completes a delayed CONNECT; null on 2.0.
+    CompleteBasicAuth complete_basic_auth = nullptr;
+    // Events registered, each with its callback, for cleanup.
+    std::vector<std::pair<int, MOSQ_FUNC_generic_callback>> registered;
 };
+
+// Mosquitto's return codes as words, for log lines (mosquitto_strerror is libmosquitto's,
+// not the broker's).
+std::string error_text(int rc) {
+    switch (rc) {
+        case MOSQ_ERR_NOMEM:
+            return "out of memory";
+        case MOSQ_ERR_INVAL:
+            return "invalid arguments";
+        case MOSQ_ERR_NOT_SUPPORTED:
+            return "not supported by this broker";
+        case MOSQ_ERR_ALREADY_EXISTS:
+            return "already registered";
+        default:
+            return "error " + std::to_string(rc);
+    }
+}
 
 int mosquitto_level(LogLevel level) {
     switch (level) {
@@ -90,7 +134,19 @@ int on_basic_auth(int /*event*/, void* event_data, void* userdata) {
                 return MOSQ_ERR_PLUGIN_DEFER;
             case AuthDecision::Kind::allow:
                 return MOSQ_ERR_SUCCESS;
+            case AuthDecision::Kind::delayed:
+                return kErrAuthDelayed;
             case AuthDecision::Kind::deny:
+                // 2.0 drops the socket without a CONNACK on any code but AUTH; 2.1 sends
+                // these as MQTT 5 reason codes (MQTT 3.1.1 clients see "not authorized").
+                if (ctx->complete_basic_auth != nullptr) {
+                    if (decision.reason == tka::plugin::DenyReason::redis_unavailable) {
+                        return kErrServerUnavailable;
+                    }
+                    if (decision.reason == tka::plugin::DenyReason::busy) {
+                        return kErrServerBusy;
+                    }
+                }
                 return MOSQ_ERR_AUTH;
         }
         return MOSQ_ERR_AUTH;
@@ -138,9 +194,22 @@ int on_acl_check(int /*event*/, void* event_data, void* userdata) {
     return MOSQ_ERR_ACL_DENIED;
 }
 
-int on_tick(int /*event*/, void* /*event_data*/, void* userdata) {
+// Delayed CONNECTs whose Redis answer is back (Mosquitto >= 2.1). On success the broker
+// fires MOSQ_EVT_CONNECT inside mosquitto_complete_basic_auth, which starts the tracking.
+void complete_delayed(PluginContext& ctx) {
+    for (const tka::plugin::Completion& c : ctx.core->take_completions()) {
+        ctx.complete_basic_auth(c.client_id.c_str(), c.allowed ? MOSQ_ERR_SUCCESS : MOSQ_ERR_AUTH);
+        ctx.core->completed(c.client_id);
+    }
+}
+
+int on_tick(int /*event*/, void* event_data, void* userdata) {
     auto* ctx = static_cast<PluginContext*>(userdata);
+    auto* ed = static_cast<struct mosquitto_evt_tick*>(event_data);
     try {
+        if (ctx->complete_basic_auth != nullptr) {
+            complete_delayed(*ctx);
+        }
         // The event's time fields are zero in 2.0.x: read the clock here.
         const std::vector<tka::plugin::Kick> kicks = ctx->core->on_tick(unix_now_ms());
         // Collected first, carried out now: each kick re-enters on_disconnect().
@@ -164,14 +233,34 @@ int on_tick(int /*event*/, void* /*event_data*/, void* userdata) {
         log_line(LogLevel::error, std::string("tick failed: ") + e.what());
     } catch (...) {
     }
+    // Mosquitto 2.1 sleeps until the next event it knows of: ask for the next tick. 2.0
+    // ticks every loop (at most 100 ms apart) and ignores the fields. The 2.0.11 header
+    // calls the millisecond field next_ns; 2.1 names it next_ms (same place, same type).
+    ed->next_s = 0;
+    ed->next_ns = ctx->core->next_tick_ms();
     return MOSQ_ERR_SUCCESS;
 }
 
+// MOSQ_EVT_DISCONNECT, and MOSQ_EVT_CLIENT_OFFLINE in 2.1 (a client with a persistent
+// session going offline): both carry the client first, and either ends the connection.
 int on_disconnect(int /*event*/, void* event_data, void* userdata) {
     auto* ctx = static_cast<PluginContext*>(userdata);
     auto* ed = static_cast<struct mosquitto_evt_disconnect*>(event_data);
     try {
-        ctx->core->on_disconnect(handle_of(ed->client), unix_now_ms());
+        ctx->core->on_disconnect(handle_of(ed->client));
+    } catch (...) {
+    }
+    return MOSQ_ERR_SUCCESS;
+}
+
+int on_connect(int /*event*/, void* event_data, void* userdata) {
+    auto* ctx = static_cast<PluginContext*>(userdata);
+    auto* ed = static_cast<EvtConnect*>(event_data);
+    try {
+        const char* id = mosquitto_client_id(ed->client);
+        if (id != nullptr) {
+            ctx->core->on_connect(handle_of(ed->client), id);
+        }
     } catch (...) {
     }
     return MOSQ_ERR_SUCCESS;
@@ -180,22 +269,45 @@ int on_disconnect(int /*event*/, void* event_data, void* userdata) {
 struct Registration {
     int event;
     MOSQ_FUNC_generic_callback callback;
+    bool required;  // false: an event older brokers do not know (MOSQ_ERR_NOT_SUPPORTED)
 };
 
-std::vector<Registration> registrations(bool with_acl) {
-    std::vector<Registration> out = {{MOSQ_EVT_BASIC_AUTH, on_basic_auth},
-                                     {MOSQ_EVT_TICK, on_tick},
-                                     {MOSQ_EVT_DISCONNECT, on_disconnect}};
+std::vector<Registration> registrations(bool with_acl, bool delayed_auth) {
+    std::vector<Registration> out = {{MOSQ_EVT_BASIC_AUTH, on_basic_auth, true},
+                                     {MOSQ_EVT_TICK, on_tick, true},
+                                     {MOSQ_EVT_DISCONNECT, on_disconnect, true},
+                                     {kEvtClientOffline, on_disconnect, false}};
     if (with_acl) {
-        out.push_back({MOSQ_EVT_ACL_CHECK, on_acl_check});
+        out.push_back({MOSQ_EVT_ACL_CHECK, on_acl_check, true});
+    }
+    if (delayed_auth) {
+        out.push_back({kEvtConnect, on_connect, true});  // binds completed CONNECTs
     }
     return out;
 }
 
 void unregister_all(PluginContext& ctx) {
-    for (const Registration& r : registrations(ctx.acl_registered)) {
-        mosquitto_callback_unregister(ctx.identifier, r.event, r.callback, nullptr);
+    for (const auto& [event, callback] : ctx.registered) {
+        mosquitto_callback_unregister(ctx.identifier, event, callback, nullptr);
     }
+    ctx.registered.clear();
+}
+
+// Registers every callback; on failure unregisters what was done and returns the code.
+int register_all(PluginContext& ctx, bool with_acl) {
+    for (const Registration& r : registrations(with_acl, ctx.complete_basic_auth != nullptr)) {
+        const int rc =
+            mosquitto_callback_register(ctx.identifier, r.event, r.callback, nullptr, &ctx);
+        if (rc == MOSQ_ERR_SUCCESS) {
+            ctx.registered.emplace_back(r.event, r.callback);
+        } else if (r.required || rc != MOSQ_ERR_NOT_SUPPORTED) {
+            log_line(LogLevel::error, "could not register callback for event " +
+                                          std::to_string(r.event) + ": " + error_text(rc));
+            unregister_all(ctx);
+            return rc;
+        }
+    }
+    return MOSQ_ERR_SUCCESS;
 }
 
 }  // namespace
@@ -223,7 +335,18 @@ TKA_PLUGIN_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, v
     ctx->identifier = identifier;
     try {
         tka::plugin::PluginConfig config = tka::plugin::parse_options(pairs);
+        const bool want_delayed = config.delayed_auth;
         ctx->core = std::make_unique<tka::plugin::TokenAuthPlugin>(std::move(config), log_line);
+        // Delayed basic auth where the broker offers it (Mosquitto >= 2.1). The broker
+        // executable exports it, so the global scope finds it even though 2.1 loads
+        // plugins with RTLD_LOCAL; Mosquitto 2.0 has no such symbol.
+        if (want_delayed) {
+            ctx->complete_basic_auth = reinterpret_cast<CompleteBasicAuth>(
+                ::dlsym(RTLD_DEFAULT, "mosquitto_complete_basic_auth"));
+        }
+        if (ctx->complete_basic_auth != nullptr) {
+            ctx->core->use_delayed_auth();
+        }
     } catch (const std::exception& e) {
         log_line(LogLevel::error, e.what());
         return MOSQ_ERR_INVAL;
@@ -231,19 +354,9 @@ TKA_PLUGIN_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, v
 
     // Without ACL patterns the plugin has no say on topics: it does not even listen, so
     // Mosquitto's own default (or another plugin) decides exactly as without this plugin.
-    const bool with_acl = ctx->core->acl_active();
-    for (const Registration& r : registrations(with_acl)) {
-        const int rc =
-            mosquitto_callback_register(identifier, r.event, r.callback, nullptr, ctx.get());
-        if (rc != MOSQ_ERR_SUCCESS) {
-            log_line(LogLevel::error, "could not register callback for event " +
-                                          std::to_string(r.event) + ": " + mosquitto_strerror(rc));
-            ctx->acl_registered = with_acl;
-            unregister_all(*ctx);
-            return rc;
-        }
+    if (const int rc = register_all(*ctx, ctx->core->acl_active()); rc != MOSQ_ERR_SUCCESS) {
+        return rc;
     }
-    ctx->acl_registered = with_acl;
     try {
         ctx->core->start();
     } catch (const std::exception& e) {

@@ -58,17 +58,35 @@ void TokenAuthPlugin::start() {
                     ", token replica " +
                     (replica_ ? "on (at most " + std::to_string(config_.cache_max_entries) +
                                     " entries, registry id " + consumer_->replica_id() + ")"
-                              : std::string("off")));
+                              : std::string("off")) +
+                    ", delayed basic auth " + (worker_ ? "on" : "off"));
     authenticator_.probe();
+    if (worker_) {
+        worker_->start();
+    }
     if (runtime_.start_consumer) {
         consumer_->start();
     }
 }
 
 void TokenAuthPlugin::stop() {
+    if (worker_) {
+        worker_->stop();
+    }
     if (consumer_) {
         consumer_->stop();
     }
+}
+
+void TokenAuthPlugin::use_delayed_auth() {
+    if (worker_) {
+        return;
+    }
+    LookupWorkerOptions options;
+    options.redis = redis_options(config_);
+    options.replica = replica_.get();
+    options.log_level = config_.log_level;
+    worker_ = std::make_unique<LookupWorker>(std::move(options));
 }
 
 AuthDecision TokenAuthPlugin::on_basic_auth(Handle handle,
@@ -78,8 +96,66 @@ AuthDecision TokenAuthPlugin::on_basic_auth(Handle handle,
                                             std::int64_t now_ms) {
     // A reused handle (the broker recycles memory) must not inherit an old entry.
     tracker_.remove(handle);
+    if (worker_ && client_id) {
+        // This CONNECT supersedes any earlier delayed one of the same client id.
+        const auto it = outstanding_.find(std::string(*client_id));
+        if (it != outstanding_.end()) {
+            outstanding_.erase(it);
+        }
+    }
 
-    AuthDecision decision = authenticator_.authenticate(username, password, now_ms / 1000);
+    auto first = authenticator_.decide_in_memory(username, password, now_ms / 1000);
+    AuthDecision decision;
+    if (auto* decided = std::get_if<AuthDecision>(&first)) {
+        decision = std::move(*decided);
+    }
+    const bool ours =
+        !std::holds_alternative<AuthDecision>(first) || decision.kind != AuthDecision::Kind::defer;
+    if (ours && counters_.ticks == 0) {
+        decision = refuse_without_ticks();
+    } else if (auto* pending = std::get_if<PendingLookup>(&first)) {
+        if (worker_ && client_id) {
+            if (!worker_->redis_healthy()) {
+                decision = AuthDecision::deny(DenyReason::redis_unavailable);
+            } else if (worker_->submit(
+                           LookupJob{next_job_id_, std::string(*client_id), std::move(*pending)})) {
+                outstanding_[std::string(*client_id)] =
+                    Outstanding{next_job_id_++, std::string(username.value_or(""))};
+                ++counters_.auth_delayed;
+                if (logger_.enabled(LogLevel::debug)) {
+                    logger_.log(LogLevel::debug, describe_client(client_id, username) +
+                                                     " waits for Redis (delayed basic auth)");
+                }
+                decision.kind = AuthDecision::Kind::delayed;
+                return decision;
+            } else {
+                decision = AuthDecision::deny(DenyReason::busy);
+            }
+        } else {
+            decision = authenticator_.lookup(*pending);
+        }
+    }
+    note(decision, client_id, username);
+    if (decision.kind == AuthDecision::Kind::allow) {
+        track(handle, client_id.value_or(""), decision);
+    }
+    return decision;
+}
+
+AuthDecision TokenAuthPlugin::refuse_without_ticks() {
+    if (!no_ticks_logged_) {
+        no_ticks_logged_ = true;
+        logger_.log(LogLevel::error,
+                    "refusing token clients: the broker sends this plugin no MOSQ_EVT_TICK, so "
+                    "expired and revoked tokens could not be disconnected (Mosquitto 2.0.11 to "
+                    "2.0.14 with 'per_listener_settings true'). Set 'per_listener_settings "
+                    "false' or upgrade to Mosquitto 2.0.15 or later.");
+    }
+    return AuthDecision::deny(DenyReason::no_tick_events);
+}
+
+void TokenAuthPlugin::note(const AuthDecision& decision, std::optional<std::string_view> client_id,
+                           std::optional<std::string_view> username) {
     switch (decision.replica) {
         case AuthDecision::Replica::off:
             break;
@@ -97,6 +173,8 @@ AuthDecision TokenAuthPlugin::on_basic_auth(Handle handle,
         case AuthDecision::Kind::defer:
             ++counters_.auth_deferred;
             break;
+        case AuthDecision::Kind::delayed:
+            break;
         case AuthDecision::Kind::deny:
             ++counters_.auth_denied;
             if (decision.reason == DenyReason::redis_unavailable) {
@@ -105,10 +183,8 @@ AuthDecision TokenAuthPlugin::on_basic_auth(Handle handle,
             logger_.log(LogLevel::notice, describe_client(client_id, username) + " refused: " +
                                               std::string(deny_reason_name(decision.reason)));
             break;
-        case AuthDecision::Kind::allow: {
+        case AuthDecision::Kind::allow:
             ++counters_.auth_allowed;
-            tracker_.add(handle, client_id.value_or(""), decision.org_id, decision.user_id,
-                         decision.token_id, decision.expires_at * 1000);
             if (logger_.enabled(LogLevel::info)) {
                 logger_.log(
                     LogLevel::info,
@@ -117,14 +193,59 @@ AuthDecision TokenAuthPlugin::on_basic_auth(Handle handle,
                         (decision.replica == AuthDecision::Replica::hit ? " (from the replica)"
                                                                         : ""));
             }
-            if (first_auth_ms_ == 0) {
-                first_auth_ms_ = now_ms;
-            }
             break;
-        }
     }
-    check_ticks(now_ms);
-    return decision;
+}
+
+void TokenAuthPlugin::track(Handle handle, std::string_view client_id,
+                            const AuthDecision& decision) {
+    tracker_.add(handle, client_id, decision.org_id, decision.user_id, decision.token_id,
+                 decision.expires_at * 1000);
+}
+
+std::vector<Completion> TokenAuthPlugin::take_completions() {
+    std::vector<Completion> out;
+    if (!worker_) {
+        return out;
+    }
+    LookupWorker::Drained drained = worker_->drain();
+    for (const auto& [level, message] : drained.logs) {
+        logger_.log(level, message);
+    }
+    for (LookupDone& done : drained.done) {
+        const auto it = outstanding_.find(done.client_id);
+        if (it == outstanding_.end() || it->second.job_id != done.id) {
+            continue;  // superseded by a later CONNECT of the same client id
+        }
+        const std::string username = std::move(it->second.username);
+        outstanding_.erase(it);
+        note(done.decision, done.client_id, username);
+        Completion c{done.client_id, done.decision.kind == AuthDecision::Kind::allow,
+                     done.decision.reason};
+        if (c.allowed) {
+            allowed_[done.client_id] = std::move(done.decision);
+        }
+        out.push_back(std::move(c));
+    }
+    return out;
+}
+
+void TokenAuthPlugin::on_connect(Handle handle, std::string_view client_id) {
+    const auto it = allowed_.find(std::string(client_id));
+    if (it == allowed_.end()) {
+        return;  // authenticated without delay (already tracked), or not a token client
+    }
+    track(handle, client_id, it->second);
+    allowed_.erase(it);
+}
+
+void TokenAuthPlugin::completed(std::string_view client_id) {
+    // Still here: the client left while it waited, so no MOSQ_EVT_CONNECT came.
+    allowed_.erase(std::string(client_id));
+}
+
+int TokenAuthPlugin::next_tick_ms() const {
+    return outstanding_.empty() ? 100 : 2;
 }
 
 AclResult TokenAuthPlugin::on_acl_check(Handle handle, std::string_view topic,
@@ -139,22 +260,8 @@ AclResult TokenAuthPlugin::on_acl_check(Handle handle, std::string_view topic,
     return acl_.check(conn->org_id, conn->user_id, topic, access);
 }
 
-void TokenAuthPlugin::on_disconnect(Handle handle, std::int64_t now_ms) {
+void TokenAuthPlugin::on_disconnect(Handle handle) {
     tracker_.remove(handle);
-    if (now_ms != 0) {
-        check_ticks(now_ms);
-    }
-}
-
-void TokenAuthPlugin::check_ticks(std::int64_t now_ms) {
-    if (counters_.ticks == 0 && first_auth_ms_ != 0 && !tick_warning_logged_ &&
-        now_ms - first_auth_ms_ >= runtime_.tick_warning_after.count()) {
-        tick_warning_logged_ = true;
-        logger_.log(LogLevel::warning,
-                    "no MOSQ_EVT_TICK received since the first token connection: expired and "
-                    "revoked tokens cannot be disconnected. Mosquitto 2.0.11 sends no ticks "
-                    "with 'per_listener_settings true'; set it to false.");
-    }
 }
 
 void TokenAuthPlugin::kicked(Handle handle) {

@@ -7,7 +7,22 @@
 // token revoked or replaced, org token auth switched off (from the event stream), or found
 // dead by re-validation -- and returns the list; the caller kicks them afterwards, because
 // a kick fires MOSQ_EVT_DISCONNECT synchronously and re-enters on_disconnect().
-// Broker thread only, except the event consumer's own thread (see event_consumer.hpp).
+// Ticks: a token CONNECT is refused until the broker has sent a first MOSQ_EVT_TICK.
+// Every broker that delivers ticks sends one before it reads the first CONNECT (its loop
+// ticks between accepting a socket and reading from it); Mosquitto 2.0.11-2.0.14 with
+// `per_listener_settings true` never does, and there expiry and revocation could not be
+// enforced at all, so the plugin refuses token clients with one error line saying why,
+// instead of admitting connections it can never close.
+//
+// Delayed basic auth (Mosquitto >= 2.1, use_delayed_auth()): a CONNECT the memory cannot
+// decide is handed to the LookupWorker and answered `delayed`; take_completions() (from the
+// TICK) hands back the answers for the glue to pass to mosquitto_complete_basic_auth, and
+// on_connect() (MOSQ_EVT_CONNECT, fired inside that call on success) starts tracking the
+// connection. Outstanding lookups are keyed by client id: the broker keeps at most one
+// delayed CONNECT per client id, and any later BASIC_AUTH for that id supersedes an older
+// lookup (whose answer is then dropped), so an answer can never complete another CONNECT.
+//
+// Broker thread only, except the event consumer's and the lookup worker's own threads.
 #pragma once
 
 #include <chrono>
@@ -17,6 +32,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "plugin/acl_matcher.hpp"
@@ -24,6 +40,7 @@
 #include "plugin/connection_tracker.hpp"
 #include "plugin/event_consumer.hpp"
 #include "plugin/logger.hpp"
+#include "plugin/lookup_worker.hpp"
 #include "plugin/options.hpp"
 #include "plugin/token_replica.hpp"
 
@@ -40,6 +57,13 @@ struct Kick {
     bool by_client_id = true;
 };
 
+// A delayed CONNECT whose answer is back: the glue completes it.
+struct Completion {
+    std::string client_id;
+    bool allowed = false;
+    DenyReason reason = DenyReason::unknown_token;  // when !allowed
+};
+
 struct PluginCounters {
     std::uint64_t auth_allowed = 0;
     std::uint64_t auth_denied = 0;
@@ -49,6 +73,7 @@ struct PluginCounters {
     std::uint64_t events_applied = 0;       // stream events that touched a connection
     std::uint64_t verdicts_applied = 0;     // re-validation answers processed
     std::uint64_t ticks = 0;
+    std::uint64_t auth_delayed = 0;  // CONNECTs handed to the lookup worker (Mosquitto 2.1)
     // Token replica (plugin_opt_cache on): token CONNECTs answered from memory, and those
     // that fell back to Redis because the replica did not know the credential (miss) or
     // was not caught up (untrusted).
@@ -61,8 +86,6 @@ struct PluginCounters {
 struct PluginRuntimeOptions {
     bool start_consumer = true;
     std::chrono::milliseconds consumer_block{1000};  // XREAD BLOCK
-    // Warn when no TICK arrived this long after the first successful token CONNECT.
-    std::chrono::milliseconds tick_warning_after{5000};
     // Passed to EventConsumerOptions::replica_applied (measurements).
     std::function<void(const Event&)> replica_applied;
 };
@@ -79,14 +102,28 @@ class TokenAuthPlugin {
     // Stops the event consumer (joins its thread).
     void stop();
 
+    // Before start(): answer CONNECTs that need Redis `delayed` (the broker offers delayed
+    // basic auth, Mosquitto >= 2.1) and look them up on a worker thread.
+    void use_delayed_auth();
+    bool delayed_auth() const { return worker_ != nullptr; }
+
     // nullopt for absent client id / username / password. now_ms: unix milliseconds.
     AuthDecision on_basic_auth(Handle handle, std::optional<std::string_view> client_id,
                                std::optional<std::string_view> username,
                                std::optional<std::string_view> password, std::int64_t now_ms);
     AclResult on_acl_check(Handle handle, std::string_view topic, Access access) const;
     std::vector<Kick> on_tick(std::int64_t now_ms);
-    // now_ms (unix ms) only feeds the missing-TICK warning; 0 skips it.
-    void on_disconnect(Handle handle, std::int64_t now_ms = 0);
+    void on_disconnect(Handle handle);
+    // MOSQ_EVT_CONNECT (Mosquitto >= 2.1): a delayed CONNECT that was allowed is now live.
+    void on_connect(Handle handle, std::string_view client_id);
+
+    // Delayed CONNECTs whose answer is back (broker thread, in the TICK). For each, the glue
+    // calls mosquitto_complete_basic_auth and then completed(client_id).
+    std::vector<Completion> take_completions();
+    void completed(std::string_view client_id);
+    // How soon the broker should tick again (Mosquitto >= 2.1 sleeps until asked), in ms:
+    // soon while delayed CONNECTs wait, else often enough to close connections on time.
+    int next_tick_ms() const;
 
     // After carrying out (or skipping) a Kick: forget the connection.
     void kicked(Handle handle);
@@ -105,7 +142,11 @@ class TokenAuthPlugin {
     const Logger& logger() const { return logger_; }
 
   private:
-    void check_ticks(std::int64_t now_ms);
+    // Counters and the log line for a final decision.
+    void note(const AuthDecision& decision, std::optional<std::string_view> client_id,
+              std::optional<std::string_view> username);
+    void track(Handle handle, std::string_view client_id, const AuthDecision& decision);
+    AuthDecision refuse_without_ticks();
     // Tracked connections using `token_id` of `org_id` (a token id is only unique per org).
     std::vector<Handle> connections_of(std::string_view org_id, std::string_view token_id) const;
     void kick_all(const std::vector<Handle>& handles, const std::string& reason,
@@ -120,8 +161,17 @@ class TokenAuthPlugin {
     AclMatcher acl_;
     std::unique_ptr<EventConsumer> consumer_;
     PluginCounters counters_;
-    std::int64_t first_auth_ms_ = 0;  // unix ms of the first allowed token CONNECT
-    bool tick_warning_logged_ = false;
+    bool no_ticks_logged_ = false;
+
+    // Delayed basic auth (null worker: off).
+    struct Outstanding {
+        std::uint64_t job_id = 0;
+        std::string username;  // for the log line
+    };
+    std::unique_ptr<LookupWorker> worker_;
+    std::uint64_t next_job_id_ = 1;
+    std::unordered_map<std::string, Outstanding> outstanding_;  // by client id
+    std::unordered_map<std::string, AuthDecision> allowed_;     // completed, not yet connected
 };
 
 // RedisOptions for the plugin's connections from its configuration.

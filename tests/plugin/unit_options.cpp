@@ -99,3 +99,11 @@ TEST_CASE("options: token replica on/off and its bound", "[plugin][options]") {
                   .rfind("Invalid 'cache_max_entries' value '" + bad + "'", 0) == 0);
     }
 }
+
+TEST_CASE("options: delayed basic auth on/off", "[plugin][options]") {
+    CHECK(parse_options({}).delayed_auth);  // used wherever the broker offers it
+    CHECK_FALSE(parse_options({{"delayed_auth", "off"}}).delayed_auth);
+    CHECK(parse_options({{"delayed_auth", "on"}}).delayed_auth);
+    CHECK(error_of({{"delayed_auth", "auto"}}).rfind("Invalid 'delayed_auth' value 'auto'", 0) ==
+          0);
+}

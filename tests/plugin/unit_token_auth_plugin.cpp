@@ -39,7 +39,10 @@ struct Fixture {
     std::unique_ptr<TokenAuthPlugin> plugin;
     tka::Organization org;
 
-    explicit Fixture(std::vector<std::pair<std::string, std::string>> extra = {}) {
+    // first_tick: tick once before the test, as every broker that delivers ticks does before
+    // it reads a CONNECT. delayed_auth: the plugin as it runs in Mosquitto >= 2.1.
+    explicit Fixture(std::vector<std::pair<std::string, std::string>> extra = {},
+                     bool first_tick = true, bool delayed_auth = false) {
         // These cases test the Redis path and its timing (e.g. refused right after a commit);
         // the replica has its own cases (unit_replica_consumer.cpp) and the e2e suite runs
         // with it on.
@@ -56,6 +59,9 @@ struct Fixture {
             tka::plugin::parse_options(opts),
             [this](LogLevel level, const std::string& msg) { logs.emplace_back(level, msg); },
             runtime);
+        if (delayed_auth) {
+            plugin->use_delayed_auth();
+        }
         plugin->start();
         org = new_org(3600);
         const auto deadline = std::chrono::steady_clock::now() + 5s;
@@ -63,6 +69,9 @@ struct Fixture {
             std::this_thread::sleep_for(10ms);
         }
         REQUIRE(plugin->consumer().positioned());
+        if (first_tick) {
+            plugin->on_tick(now_ms());
+        }
     }
 
     tka::Organization new_org(std::int64_t ttl) {
@@ -378,26 +387,110 @@ TEST_CASE("core: re-validation keeps live tokens and adopts their current expiry
     CHECK(f.plugin->tracker().find(0x910)->deadline_ms == tok.expires_at * 1000);
 }
 
-TEST_CASE("core: warns once when no tick follows token connections", "[plugin][core][redis]") {
-    Fixture f;
+TEST_CASE("core: token CONNECTs are refused until the broker has sent a tick",
+          "[plugin][core][redis]") {
+    Fixture f({}, /*first_tick=*/false);
     const auto tok = f.mint("alice@example.com");
-    const auto t0 = now_ms();
-    REQUIRE(f.plugin->on_basic_auth(0xA00, "a", tok.username(), tok.password, t0).kind ==
-            AuthDecision::Kind::allow);
-    SECTION("noticed at a later CONNECT") {
-        f.plugin->on_basic_auth(0xA01, "b", tok.username(), tok.password, t0 + 1000);
-        CHECK(f.count_logs("per_listener_settings") == 0);
-        f.plugin->on_basic_auth(0xA02, "c", tok.username(), tok.password, t0 + 6000);
-        f.plugin->on_basic_auth(0xA03, "d", tok.username(), tok.password, t0 + 7000);
-        CHECK(f.count_logs("per_listener_settings") == 1);
+    const auto d = f.auth(0xA00, "a", tok.username(), tok.password);
+    CHECK(d.kind == AuthDecision::Kind::deny);
+    CHECK(d.reason == DenyReason::no_tick_events);
+    CHECK_FALSE(f.plugin->tracked(0xA00));
+    CHECK(f.auth(0xA01, "b", tok.username(), tok.password).reason == DenyReason::no_tick_events);
+    // One error line naming the setting and the fix, not one per CONNECT.
+    CHECK(f.count_logs("per_listener_settings") == 1);
+    CHECK(f.count_logs("2.0.15") == 1);
+    // Credentials that are not token credentials are still left to others.
+    CHECK(f.auth(0xA02, "c", "plain-user", "secret").kind == AuthDecision::Kind::defer);
+    f.plugin->on_tick(now_ms());
+    CHECK(f.auth(0xA03, "d", tok.username(), tok.password).kind == AuthDecision::Kind::allow);
+    CHECK(f.plugin->tracked(0xA03));
+}
+
+TEST_CASE("core: delayed basic auth asks Redis off the broker thread and tracks on CONNECT",
+          "[plugin][core][redis][delayed]") {
+    Fixture f({}, true, /*delayed_auth=*/true);
+    REQUIRE(f.plugin->delayed_auth());
+    const auto tok = f.mint("alice@example.com");
+    const auto other = f.mint("bob@example.com");
+    // Drains the worker until `n` completions came back (the glue does this in the TICK).
+    const auto completions = [&](std::size_t n) {
+        std::vector<tka::plugin::Completion> all;
+        const auto deadline = std::chrono::steady_clock::now() + 5s;
+        while (all.size() < n && std::chrono::steady_clock::now() < deadline) {
+            for (auto& c : f.plugin->take_completions()) {
+                all.push_back(std::move(c));
+            }
+            std::this_thread::sleep_for(5ms);
+        }
+        return all;
+    };
+
+    SECTION("allowed: tracked once the broker reports the CONNECT") {
+        CHECK(f.auth(0xB00, "dev", tok.username(), tok.password).kind ==
+              AuthDecision::Kind::delayed);
+        CHECK(f.plugin->next_tick_ms() < 10);  // answers are waited for closely
+        const auto done = completions(1);
+        REQUIRE(done.size() == 1);
+        CHECK(done[0].client_id == "dev");
+        CHECK(done[0].allowed);
+        CHECK_FALSE(f.plugin->tracked(0xB00));
+        f.plugin->on_connect(0xB00, "dev");  // inside mosquitto_complete_basic_auth
+        f.plugin->completed("dev");
+        REQUIRE(f.plugin->tracked(0xB00));
+        CHECK(f.plugin->tracker().find(0xB00)->deadline_ms == tok.expires_at * 1000);
+        CHECK(f.plugin->next_tick_ms() >= 50);
+        CHECK(f.plugin->counters().auth_delayed == 1);
+        CHECK(f.plugin->counters().auth_allowed == 1);
     }
-    SECTION("noticed at a DISCONNECT") {
-        f.plugin->on_disconnect(0xA00, t0 + 6000);
-        CHECK(f.count_logs("per_listener_settings") == 1);
+    SECTION("refused: a wrong password comes back as a refusal") {
+        CHECK(f.auth(0xB01, "dev", tok.username(), kOtherPassword).kind ==
+              AuthDecision::Kind::delayed);
+        const auto done = completions(1);
+        REQUIRE(done.size() == 1);
+        CHECK_FALSE(done[0].allowed);
+        CHECK(done[0].reason == DenyReason::unknown_token);
+        CHECK(f.plugin->counters().auth_denied == 1);
     }
-    SECTION("not when ticks arrive") {
-        f.plugin->on_tick(t0 + 100);
-        f.plugin->on_basic_auth(0xA01, "b", tok.username(), tok.password, t0 + 6000);
-        CHECK(f.count_logs("per_listener_settings") == 0);
+    SECTION("a later CONNECT of the same client id supersedes the earlier lookup") {
+        // The first (valid) answer must never complete the second (wrong) CONNECT.
+        CHECK(f.auth(0xB02, "dev", tok.username(), tok.password).kind ==
+              AuthDecision::Kind::delayed);
+        CHECK(f.auth(0xB03, "dev", other.username(), kOtherPassword).kind ==
+              AuthDecision::Kind::delayed);
+        const auto done = completions(1);
+        REQUIRE(done.size() == 1);
+        CHECK_FALSE(done[0].allowed);
+        std::this_thread::sleep_for(100ms);
+        CHECK(f.plugin->take_completions().empty());
+    }
+    SECTION("a client that left while it waited leaves nothing behind") {
+        CHECK(f.auth(0xB04, "gone", tok.username(), tok.password).kind ==
+              AuthDecision::Kind::delayed);
+        REQUIRE(completions(1).size() == 1);
+        f.plugin->completed("gone");  // no MOSQ_EVT_CONNECT came
+        f.plugin->on_connect(0xB04, "gone");
+        CHECK_FALSE(f.plugin->tracked(0xB04));
+    }
+    SECTION("Redis down: refused at once as unavailable, accepted again once it is back") {
+        f.redis.stop();
+        CHECK(f.auth(0xB05, "dev", tok.username(), tok.password).kind ==
+              AuthDecision::Kind::delayed);
+        const auto done = completions(1);
+        REQUIRE(done.size() == 1);
+        CHECK(done[0].reason == DenyReason::redis_unavailable);
+        const auto d = f.auth(0xB06, "dev", tok.username(), tok.password);
+        CHECK(d.kind == AuthDecision::Kind::deny);
+        CHECK(d.reason == DenyReason::redis_unavailable);
+        f.redis.start();
+        const auto deadline = std::chrono::steady_clock::now() + 5s;
+        AuthDecision again;
+        while (std::chrono::steady_clock::now() < deadline) {
+            again = f.auth(0xB07, "dev", tok.username(), tok.password);
+            if (again.kind == AuthDecision::Kind::delayed) {
+                break;
+            }
+            std::this_thread::sleep_for(50ms);
+        }
+        CHECK(again.kind == AuthDecision::Kind::delayed);  // asked again: Redis is back
     }
 }

@@ -19,7 +19,7 @@ void init_library_once() {
 
 }  // namespace
 
-MqttClient::MqttClient() {
+MqttClient::MqttClient(int protocol_version) : protocol_version_(protocol_version) {
     init_library_once();
 }
 
@@ -49,6 +49,7 @@ int MqttClient::connect(int port, const std::string& client_id,
         throw std::runtime_error("mosquitto_new failed");
     }
     mosquitto_threaded_set(mosq_, true);
+    mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION, protocol_version_);
     mosquitto_connect_callback_set(mosq_, &MqttClient::on_connect);
     mosquitto_disconnect_callback_set(mosq_, &MqttClient::on_disconnect);
     mosquitto_subscribe_callback_set(mosq_, &MqttClient::on_subscribe);

@@ -1,6 +1,6 @@
-// A real MQTT 3.1.1 client for end-to-end tests: RAII over libmosquitto with its own network
-// thread, callbacks recorded into mutex/condvar-protected state so a test can wait for a
-// CONNACK, a SUBACK, a message or the moment the broker closed the connection. It never
+// A real MQTT 3.1.1 (or, on request, MQTT 5) client for end-to-end tests: RAII over libmosquitto
+// with its own network thread, callbacks recorded into mutex/condvar-protected state so a test can
+// wait for a CONNACK, a SUBACK, a message or the moment the broker closed the connection. It never
 // reconnects on its own: a closed connection stays closed, which is what the tests observe.
 #pragma once
 
@@ -29,7 +29,9 @@ class MqttClient {
     // subscribe() result when the broker refused the subscription (SUBACK 0x80).
     static constexpr int kSubscriptionRefused = 0x80;
 
-    MqttClient();
+    // protocol_version: 4 (MQTT 3.1.1) or 5 (MQTT 5: connect() returns the CONNACK's reason
+    // code, e.g. 0x87 not authorized, 0x88 server unavailable).
+    explicit MqttClient(int protocol_version = 4);
     ~MqttClient();
     MqttClient(const MqttClient&) = delete;
     MqttClient& operator=(const MqttClient&) = delete;
@@ -77,6 +79,7 @@ class MqttClient {
     void network_loop();
     void close();
 
+    int protocol_version_ = 4;
     mosquitto* mosq_ = nullptr;
     std::thread thread_;
     bool stop_ = false;  // guarded by mutex_; tells network_loop to return
