@@ -8,7 +8,9 @@
 #   scripts/bench.sh [--quick] [--reps N] [--no-build] [SECTION...]
 #   SECTION: connect stall expiry revoke memory tokend   (default: all of them)
 #   env: BENCH_BUILD_DIR (default build/bench), TKA_BENCH_PLUGIN_VARIANTS (see below),
-#        BENCH_HTTP_THREADS (worker threads of tokend and the trivial server, default 32)
+#        BENCH_HTTP_THREADS (worker threads of tokend and the trivial server, default 32),
+#        BENCH_MOSQUITTO (the broker binary, default: mosquitto from PATH; e.g. an upstream
+#        2.1.2 built by scripts/upstream-brokers.sh)
 #
 # Only loopback, every loop bounded, only the PIDs this script started are killed.
 set -euo pipefail
@@ -18,14 +20,17 @@ BUILD_DIR="$(realpath -m "${BENCH_BUILD_DIR:-$ROOT/build/bench}")"
 
 # ---- The one-line switch for the plugin variants ----------------------------------------
 # replica_on: plugin_opt_cache on (CONNECTs answered from the local token replica);
-# replica_off: plugin_opt_cache off (one Redis round trip per token CONNECT). "plugin" runs
-# the plugin with its default options. E.g. TKA_BENCH_PLUGIN_VARIANTS=replica_on
+# replica_off: plugin_opt_cache off (one Redis round trip per token CONNECT);
+# replica_off_sync: the same with plugin_opt_delayed_auth off (on Mosquitto 2.1 the Redis
+# round trip then happens on the broker thread, as on 2.0). "plugin" runs the plugin with
+# its default options. E.g. TKA_BENCH_PLUGIN_VARIANTS=replica_on
 PLUGIN_VARIANTS=(${TKA_BENCH_PLUGIN_VARIANTS:-replica_on replica_off})
 
 plugin_variant_lines() {  # extra mosquitto.conf lines of a plugin variant
     case "$1" in
         replica_on) echo "plugin_opt_cache on" ;;
         replica_off) echo "plugin_opt_cache off" ;;
+        replica_off_sync) printf 'plugin_opt_cache off\nplugin_opt_delayed_auth off\n' ;;
         *) ;;
     esac
 }
@@ -98,6 +103,8 @@ B="$BUILD_DIR/bench"
 [[ -x "$B/mqtt_connect_load" ]] || die "no bench tools in $B (build first)"
 [[ -f "$BUILD_DIR/plugin/mosquitto_token_auth.so" ]] && PLUGIN_SO="$BUILD_DIR/plugin/mosquitto_token_auth.so"
 TOKEND="$BUILD_DIR/tokend/tokend"
+MOSQUITTO="${BENCH_MOSQUITTO:-mosquitto}"
+log "broker: $MOSQUITTO ($("$MOSQUITTO" -h 2>/dev/null | head -1 || true))"
 [[ -n "$PLUGIN_SO" ]] || PLUGIN_VARIANTS=()
 
 # ---- processes, ports, temp dir ----------------------------------------------------------
@@ -197,7 +204,7 @@ start_broker() {
         esac
     } >"$conf"
     chmod 644 "$conf"
-    spawn "$name" mosquitto -c "$conf"
+    spawn "$name" "$MOSQUITTO" -c "$conf"
     PORT[$name]=$port; PID[$name]=$LAST_PID
     wait_port "$port" "$LAST_PID" || die "broker $name did not start: $(tail -5 "$TMP/$name.log")"
 }
@@ -597,7 +604,7 @@ START=$(date +%s)
 echo "## mosquitto-token-auth benchmarks ($(date -u +%Y-%m-%dT%H:%M:%SZ))"
 echo
 echo "- machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), kernel $(uname -r)"
-echo "- $(mosquitto -h 2>/dev/null | head -1), $(redis-server --version | cut -d' ' -f1-3)"
+echo "- $("$MOSQUITTO" -h 2>/dev/null | head -1), $(redis-server --version | cut -d' ' -f1-3)"
 echo "- plugin variants: ${PLUGIN_VARIANTS[*]:-none (plugin not built)}; reps: $REPS; quick: $QUICK"
 for section in "${SECTIONS[@]}"; do
     "bench_$section"
