@@ -2,7 +2,8 @@
 // of the password, so that MOSQ_EVT_BASIC_AUTH can answer without a Redis round trip.
 //
 // Writers: the event consumer's thread (full sync from Redis, then every stream event as
-// soon as it is read). Reader: the broker thread (lookup, and fill() after a Redis lookup).
+// soon as it is read). Readers: the broker thread (lookup, and fill() after a Redis lookup)
+// and, with delayed basic auth (Mosquitto 2.1), the lookup worker's thread (fill()).
 // One std::mutex guards everything; every operation holds it for microseconds (no I/O, no
 // allocation beyond the table's own).
 //
