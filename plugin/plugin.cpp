@@ -122,10 +122,30 @@ std::optional<std::string_view> optional_str(const char* s) {
     return std::string_view(s);
 }
 
+int on_tick(int event, void* event_data, void* userdata);
+
+// Mosquitto 2.1 calls a tick callback no sooner than the interval it asked for last time
+// (up to 100 ms while nothing waits), so the first CONNECT to wait for Redis after a quiet
+// spell would wait that long for its completion. A callback registered anew has no
+// schedule and runs at the broker's next loop: re-registering on_tick (from BASIC_AUTH,
+// never from inside a tick, whose loop would touch the freed entry) makes the TICK come at
+// once; on_tick then asks for 1 ms while answers are outstanding.
+void tick_soon(PluginContext& ctx) {
+    mosquitto_callback_unregister(ctx.identifier, MOSQ_EVT_TICK, on_tick, nullptr);
+    const int rc =
+        mosquitto_callback_register(ctx.identifier, MOSQ_EVT_TICK, on_tick, nullptr, &ctx);
+    if (rc != MOSQ_ERR_SUCCESS) {
+        log_line(LogLevel::error,
+                 "could not register the TICK callback again (" + error_text(rc) +
+                     "): expired and revoked tokens are not disconnected until a restart");
+    }
+}
+
 int on_basic_auth(int /*event*/, void* event_data, void* userdata) {
     auto* ctx = static_cast<PluginContext*>(userdata);
     auto* ed = static_cast<struct mosquitto_evt_basic_auth*>(event_data);
     try {
+        const bool tick_scheduled_soon = ctx->core->waiting_lookups() > 0;
         const AuthDecision decision = ctx->core->on_basic_auth(
             handle_of(ed->client), optional_str(mosquitto_client_id(ed->client)),
             optional_str(ed->username), optional_str(ed->password), unix_now_ms());
@@ -135,6 +155,9 @@ int on_basic_auth(int /*event*/, void* event_data, void* userdata) {
             case AuthDecision::Kind::allow:
                 return MOSQ_ERR_SUCCESS;
             case AuthDecision::Kind::delayed:
+                if (!tick_scheduled_soon) {
+                    tick_soon(*ctx);
+                }
                 return kErrAuthDelayed;
             case AuthDecision::Kind::deny:
                 // 2.0 drops the socket without a CONNACK on any code but AUTH; 2.1 sends
@@ -201,6 +224,25 @@ void complete_delayed(PluginContext& ctx) {
         ctx.complete_basic_auth(c.client_id.c_str(), c.allowed ? MOSQ_ERR_SUCCESS : MOSQ_ERR_AUTH);
         ctx.core->completed(c.client_id);
     }
+}
+
+// A second TICK callback, registered with delayed basic auth only: it asks for no interval
+// (next_s = next_ms = 0), so 2.1 runs it on every pass of its loop, and answers that came
+// back are completed at the broker's next wake-up, whatever woke it. on_tick's 1 ms
+// interval bounds how long a quiet broker sleeps meanwhile; but when the loop wakes up
+// early for some socket, on_tick is not due, and without this callback the answer would
+// wait for the next wake-up after that.
+int on_completion_tick(int /*event*/, void* /*event_data*/, void* userdata) {
+    auto* ctx = static_cast<PluginContext*>(userdata);
+    try {
+        if (ctx->core->waiting_lookups() > 0) {
+            complete_delayed(*ctx);
+        }
+    } catch (const std::exception& e) {
+        log_line(LogLevel::error, std::string("completing CONNECTs failed: ") + e.what());
+    } catch (...) {
+    }
+    return MOSQ_ERR_SUCCESS;
 }
 
 int on_tick(int /*event*/, void* event_data, void* userdata) {
@@ -282,6 +324,7 @@ std::vector<Registration> registrations(bool with_acl, bool delayed_auth) {
     }
     if (delayed_auth) {
         out.push_back({kEvtConnect, on_connect, true});  // binds completed CONNECTs
+        out.push_back({MOSQ_EVT_TICK, on_completion_tick, true});
     }
     return out;
 }

@@ -245,7 +245,7 @@ void TokenAuthPlugin::completed(std::string_view client_id) {
 }
 
 int TokenAuthPlugin::next_tick_ms() const {
-    return outstanding_.empty() ? 100 : 2;
+    return outstanding_.empty() ? 100 : 1;
 }
 
 AclResult TokenAuthPlugin::on_acl_check(Handle handle, std::string_view topic,
