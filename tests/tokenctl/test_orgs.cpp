@@ -126,3 +126,9 @@ TEST_CASE("--help prints usage and exits 0", "[tokenctl]") {
     CHECK(sub.exit_code == 0);
     CHECK(sub.out.find("--token-auth") != std::string::npos);
 }
+
+TEST_CASE("--version prints the project version and exits 0", "[tokenctl]") {
+    auto result = run({kTokenctl, "--version"});
+    CHECK(result.exit_code == 0);
+    CHECK(result.out == std::string("tokenctl ") + TKA_VERSION + "\n");
+}

@@ -105,3 +105,10 @@ TEST_CASE("--help exits 0 with usage", "[tokend][unit]") {
     CHECK(r.exit_code == 0);
     CHECK(r.message.find("--redis-url") != std::string::npos);
 }
+
+TEST_CASE("--version exits 0 with the project version", "[tokend][unit]") {
+    auto r = parse_config(std::vector<std::string>{"--version"});
+    CHECK_FALSE(r.config);
+    CHECK(r.exit_code == 0);
+    CHECK(r.message == std::string("tokend ") + TKA_VERSION + "\n");
+}
