@@ -5,7 +5,8 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake pkg-config g++ clang-format
+  build-essential cmake pkg-config g++ clang-format clang-14
+  dpkg-dev file  # cpack -G DEB: dpkg-shlibdeps finds the packages' library dependencies
   libhiredis-dev libssl-dev libfmt-dev catch2 nlohmann-json3-dev libcpp-httplib-dev
   libcli11-dev
   redis-server mosquitto mosquitto-dev libmosquitto-dev mosquitto-clients

@@ -1,8 +1,17 @@
 #!/usr/bin/env bash
-# Builds everything with AddressSanitizer + UndefinedBehaviorSanitizer and warnings as
-# errors in build/test, runs every test with ctest, and checks the C++ formatting against
-# .clang-format. Exit status: ctest's, or 1 when only the formatting check failed.
-# Works from any directory, on a fresh clone, as root or not, without a terminal (CI).
+# The CI run (.ci/run), in named steps that each print their wall time:
+#   formatting        every tracked C++ file against .clang-format
+#   sanitizer build   everything with AddressSanitizer + UndefinedBehaviorSanitizer,
+#                     warnings as errors, in build/test (the tree the tests run from)
+#   release packages  GCC -O3 Release with the tests, warnings as errors, in
+#                     build/release-tests, then cpack -G DEB into build/release-tests/packages
+#   clang-14 build    the whole tree (product and tests) with clang-14 at -O0 without debug
+#                     info, warnings as errors, in build/clang (compiled and linked, not run)
+#   tests             every test with ctest in build/test, including the package test,
+#                     which installs the packages built above, uses and purges them
+#                     (skipped when not root)
+# Exit status: a failing build's, else ctest's, or 1 when only the formatting check
+# failed. Works from any directory, on a fresh clone, as root or not, without a terminal.
 #
 #   scripts/test.sh                 # everything
 #   TKA_TEST_JOBS=1 scripts/test.sh # run tests one at a time
@@ -11,36 +20,74 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="$root/build/test"
+release="$root/build/release-tests"
+clang="$root/build/clang"
 jobs="${TKA_TEST_JOBS:-2}"
+started="$(date +%s)"
 
-"$root/scripts/install-deps.sh" </dev/null
+# step NAME COMMAND...: runs one step, framed by its name and its wall time in seconds.
+# (set -e does not apply inside COMMAND, so step functions chain their commands with &&.)
+step() {
+  local name="$1" start status=0
+  shift
+  echo "=== test.sh: $name" >&2
+  start="$(date +%s)"
+  "$@" || status=$?
+  echo "=== test.sh: $name: $(($(date +%s) - start)) s$([ "$status" -eq 0 ] || echo ", exit $status")" >&2
+  return "$status"
+}
+
+step "dependencies" "$root/scripts/install-deps.sh" </dev/null
 
 # Formatting: every tracked C++ file must already be clang-formatted.
 format_status=0
-cd "$root"
-if git -C "$root" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-  mapfile -t sources < <(git -C "$root" ls-files -- '*.cpp' '*.hpp')
-else
-  mapfile -t sources < <(find . -path ./build -prune -o \( -name '*.cpp' -o -name '*.hpp' \) -print)
-fi
-if [ "${#sources[@]}" -gt 0 ]; then
-  if ! clang-format --dry-run -Werror "${sources[@]}"; then
-    echo "test.sh: formatting differs from .clang-format (fix with: clang-format -i <file>)" >&2
-    format_status=1
+check_format() {
+  local sources
+  cd "$root"
+  if git -C "$root" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    mapfile -t sources < <(git -C "$root" ls-files -- '*.cpp' '*.hpp')
+  else
+    mapfile -t sources < <(find . -path ./build -prune -o \( -name '*.cpp' -o -name '*.hpp' \) -print)
   fi
-fi
+  if [ "${#sources[@]}" -gt 0 ] && ! clang-format --dry-run -Werror "${sources[@]}"; then
+    echo "test.sh: formatting differs from .clang-format (fix with: clang-format -i <file>)" >&2
+    return 1
+  fi
+}
+step "formatting" check_format || format_status=1
 
 # -O1 -g1 instead of RelWithDebInfo's -O2 -g: the usual optimisation level for ASan
 # (reports stay exact, inlining is light) and line tables plus function names, which is all
 # a sanitizer stack trace needs (file:line, inlined frames included). It compiles the suite
 # in a fraction of the -O2 -g CPU time (docs/testing.md). Same warning flags and sanitizers.
-cmake -S "$root" -B "$build" \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" \
-  -DTKA_SANITIZE=ON \
-  -DTKA_BUILD_TESTS=ON \
-  -DCMAKE_COMPILE_WARNING_AS_ERROR=ON
-cmake --build "$build" -j2
+# The package test finds the .deb files of the release step through TKA_PACKAGE_DIR.
+sanitizer_build() {
+  cmake -S "$root" -B "$build" \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" \
+    -DTKA_SANITIZE=ON \
+    -DTKA_BUILD_TESTS=ON \
+    -DCMAKE_COMPILE_WARNING_AS_ERROR=ON \
+    "-DTKA_PACKAGE_DIR=$release/packages" &&
+    cmake --build "$build" -j2
+}
+step "sanitizer build (GCC, ASan+UBSan, tests)" sanitizer_build
+
+# The flow-based GCC warnings (-Wstringop-*, -Warray-bounds, -Wmaybe-uninitialized) see
+# most at -O3, so the Release tree compiles the tests too; its programs become the packages.
+step "release build and packages (GCC -O3, tests)" \
+  "$root/scripts/package.sh" "$release" -DTKA_BUILD_TESTS=ON -DCMAKE_COMPILE_WARNING_AS_ERROR=ON
+
+# A second compiler's warnings. -O0 without -g keeps it cheap; nothing in it runs.
+clang_build() {
+  cmake -S "$root" -B "$clang" \
+    -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 \
+    -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG=-O0 -DCMAKE_CXX_FLAGS_DEBUG=-O0 \
+    -DTKA_BUILD_TESTS=ON \
+    -DCMAKE_COMPILE_WARNING_AS_ERROR=ON &&
+    cmake --build "$clang" -j2
+}
+step "clang-14 build (-O0, tests, not run)" clang_build
 
 # Sanitizer reports make a test fail, with a stack trace in its output.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}"
@@ -49,9 +96,11 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 # Each test starts its own redis-server / mosquitto on free loopback ports, so tests can
 # run side by side; the timeout turns a hung test into a failure instead of a stuck CI.
 ctest_status=0
-ctest --test-dir "$build" --output-on-failure --timeout 300 -j"$jobs" </dev/null "$@" ||
+step "tests (ctest -j$jobs)" \
+  ctest --test-dir "$build" --output-on-failure --timeout 300 -j"$jobs" "$@" </dev/null ||
   ctest_status=$?
 
+echo "=== test.sh: total: $(($(date +%s) - started)) s" >&2
 if [ "$ctest_status" -ne 0 ]; then
   exit "$ctest_status"
 fi

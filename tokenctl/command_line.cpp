@@ -63,6 +63,8 @@ CLI::Option* add_token_auth(CLI::App* leaf, RawArgs& raw) {
 
 std::vector<Leaf> define(CLI::App& app, RawArgs& raw) {
     app.fallthrough();  // global options may follow the subcommands; inherited below
+    app.set_version_flag("--version", std::string("tokenctl ") + TKA_VERSION,
+                         "print the version and exit");
     app.require_subcommand(1);
     app.add_option("--redis-url", raw.redis_url,
                    "redis://[user:password@]host:port[/db], unix:///path or "

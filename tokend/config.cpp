@@ -95,6 +95,8 @@ ConfigResult parse_config(const std::vector<std::string>& args) {
     std::string listen;
     CLI::App app{"tokend: mints, refreshes and revokes short-lived MQTT tokens over HTTP(S)",
                  "tokend"};
+    app.set_version_flag("--version", std::string("tokend ") + TKA_VERSION,
+                         "print the version and exit");
     app.add_option("--redis-url", c.redis_url,
                    "redis://[user:password@]host:port[/db], unix:///path, redis+sentinel://...")
         ->envname("TOKEND_REDIS_URL")
@@ -134,6 +136,8 @@ ConfigResult parse_config(const std::vector<std::string>& args) {
         app.parse(reversed);
     } catch (const CLI::CallForHelp&) {
         return {std::nullopt, 0, app.help()};
+    } catch (const CLI::CallForVersion& e) {
+        return {std::nullopt, 0, std::string(e.what()) + "\n"};
     } catch (const CLI::ParseError& e) {
         return {std::nullopt, 2, e.what()};
     }

@@ -5,10 +5,12 @@
 #include <random>
 
 #include "plugin/connection_tracker.hpp"
+#include "tests/support/numbered.hpp"
 
 using tka::plugin::ConnectionTracker;
 using tka::plugin::Handle;
 using tka::plugin::TrackedConnection;
+using tka::test::numbered;
 
 namespace {
 TrackedConnection conn(Handle h, std::string client, std::string token, std::int64_t deadline,
@@ -138,11 +140,11 @@ TEST_CASE("tracker: heap stays bounded under churn and ordering holds", "[plugin
     std::mt19937 rng(42);
     std::uniform_int_distribution<std::int64_t> deadline(1, 1'000'000);
     for (Handle h = 1; h <= 2000; ++h) {
-        t.add(conn(h, "c" + std::to_string(h), "t" + std::to_string(h), deadline(rng)));
+        t.add(conn(h, numbered("c", h), numbered("t", h), deadline(rng)));
     }
     for (int round = 0; round < 20; ++round) {
         for (Handle h = 1; h <= 2000; h += 3) {
-            t.extend("t" + std::to_string(h), deadline(rng));
+            t.extend(numbered("t", h), deadline(rng));
         }
     }
     for (Handle h = 2; h <= 2000; h += 2) {

@@ -10,6 +10,7 @@
 
 #include "common/redis_keys.hpp"
 #include "plugin/event_consumer.hpp"
+#include "tests/support/numbered.hpp"
 #include "tests/support/redis_server.hpp"
 
 using namespace std::chrono_literals;
@@ -19,6 +20,7 @@ using tka::plugin::ConsumerOutput;
 using tka::plugin::EventConsumer;
 using tka::plugin::EventConsumerOptions;
 using tka::plugin::TokenVerdict;
+using tka::test::numbered;
 
 namespace {
 
@@ -130,7 +132,7 @@ TEST_CASE("consumer: hand-over queue under a concurrent producer and drainer",
     std::thread producer([&] {
         auto c = redis.connect();
         for (int i = 0; i < kEvents; ++i) {
-            add_revoked(c, "t" + std::to_string(i));
+            add_revoked(c, numbered("t", i));
         }
     });
     std::vector<std::string> got;
@@ -146,7 +148,7 @@ TEST_CASE("consumer: hand-over queue under a concurrent producer and drainer",
     REQUIRE(all);
     REQUIRE(got.size() == static_cast<std::size_t>(kEvents));
     for (int i = 0; i < kEvents; ++i) {
-        REQUIRE(got[static_cast<std::size_t>(i)] == "t" + std::to_string(i));
+        REQUIRE(got[static_cast<std::size_t>(i)] == numbered("t", i));
     }
 }
 
@@ -213,7 +215,7 @@ TEST_CASE("consumer: an undrained queue stays bounded and asks for re-validation
     REQUIRE(wait_for([&] { return consumer.positioned(); }, 5s));
     auto conn = redis.connect();
     for (int i = 0; i < 25; ++i) {
-        add_revoked(conn, "t" + std::to_string(i));
+        add_revoked(conn, numbered("t", i));
     }
     std::this_thread::sleep_for(800ms);  // nobody drains meanwhile
     const ConsumerOutput out = consumer.drain();

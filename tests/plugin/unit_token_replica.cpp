@@ -9,11 +9,13 @@
 
 #include "common/crypto.hpp"
 #include "plugin/token_replica.hpp"
+#include "tests/support/numbered.hpp"
 
 using tka::Event;
 using tka::plugin::PasswordDigest;
 using tka::plugin::ReplicaAnswer;
 using tka::plugin::TokenReplica;
+using tka::test::numbered;
 
 namespace {
 
@@ -195,7 +197,7 @@ TEST_CASE("replica: bounded by max entries, CLOCK keeps recently used ones", "[p
     TokenReplica r(4);
     trust(r);
     for (int i = 1; i <= 4; ++i) {
-        r.apply(created(uuid(i), "pw-" + std::to_string(i)), kNow);
+        r.apply(created(uuid(i), numbered("pw-", i)), kNow);
     }
     CHECK(r.stats().entries == 4);
     // The first insert sweeps every referenced bit away and evicts the oldest slot; after
@@ -225,7 +227,7 @@ TEST_CASE("replica: bounded by max entries, CLOCK keeps recently used ones", "[p
         TokenReplica big(20000);
         trust(big);
         for (int i = 0; i < 20000; ++i) {
-            big.apply(created(uuid(i), "p" + std::to_string(i)), kNow);
+            big.apply(created(uuid(i), numbered("p", i)), kNow);
         }
         CHECK(big.stats().entries == 20000);
         CHECK(big.stats().evictions == 0);
@@ -261,7 +263,7 @@ TEST_CASE("replica: a writer thread and a reader thread", "[plugin][replica][tsa
             if (i % 100 == 0) {  // the consumer renews the lease between events
                 r.renew_lease(std::chrono::steady_clock::now() + std::chrono::hours(1));
             }
-            r.apply(created(uuid(i), "pw-" + std::to_string(i)), kNow);
+            r.apply(created(uuid(i), numbered("pw-", i)), kNow);
             if (i % 3 == 0) {
                 r.apply(revoked(uuid(i)), kNow);
             }
@@ -275,7 +277,7 @@ TEST_CASE("replica: a writer thread and a reader thread", "[plugin][replica][tsa
     std::size_t answered = 0;
     while (!done.load()) {
         for (int i = 0; i < 50; ++i) {
-            if (ask(r, "pw-" + std::to_string(i * 97)) != ReplicaAnswer::Kind::miss) {
+            if (ask(r, numbered("pw-", i * 97)) != ReplicaAnswer::Kind::miss) {
                 ++answered;
             }
         }

@@ -118,11 +118,17 @@ TEST_CASE("the Redis URL comes from TOKENCTL_REDIS_URL or follows the command", 
     CHECK(trailing.out.find("Env") != std::string::npos);
 }
 
-TEST_CASE("--help prints usage and exits 0", "[tokenctl]") {
+TEST_CASE("tokenctl --help prints usage and exits 0", "[tokenctl]") {
     auto result = run({kTokenctl, "--help"});
     CHECK(result.exit_code == 0);
     CHECK(result.out.find("org") != std::string::npos);
     auto sub = run({kTokenctl, "org", "create", "--help"});
     CHECK(sub.exit_code == 0);
     CHECK(sub.out.find("--token-auth") != std::string::npos);
+}
+
+TEST_CASE("tokenctl --version prints the project version and exits 0", "[tokenctl]") {
+    auto result = run({kTokenctl, "--version"});
+    CHECK(result.exit_code == 0);
+    CHECK(result.out == std::string("tokenctl ") + TKA_VERSION + "\n");
 }

@@ -283,8 +283,10 @@ TEST_CASE("a body tokend refuses is never parsed as the next request", "[tokend]
     Tokend tokend(redis.url());
     // The body of each refused request is itself an HTTP request for /metrics. If tokend
     // left it unread, it would answer it as a second request on the connection.
-    const std::string smuggled = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n" +
-                                 std::string(8000, ' ');  // more than one read buffer
+    // Appended, not "..." + std::string(8000, ' '): GCC 12 at -O3 reports a false
+    // -Warray-bounds inside libstdc++ for operator+(const char*, std::string&&).
+    std::string smuggled = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+    smuggled.append(8000, ' ');  // more than one read buffer
     auto framed = [&](const std::string& method, const std::string& path,
                       const std::string& content_type) {
         return method + " " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: " + content_type +

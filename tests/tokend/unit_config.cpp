@@ -99,9 +99,16 @@ TEST_CASE("config never puts the Redis password in messages", "[tokend][unit]") 
     CHECK(ok.config->redis.redacted().find("s3cretpw") == std::string::npos);
 }
 
-TEST_CASE("--help exits 0 with usage", "[tokend][unit]") {
+TEST_CASE("tokend --help exits 0 with usage", "[tokend][unit]") {
     auto r = parse_config(std::vector<std::string>{"--help"});
     CHECK_FALSE(r.config);
     CHECK(r.exit_code == 0);
     CHECK(r.message.find("--redis-url") != std::string::npos);
+}
+
+TEST_CASE("tokend --version exits 0 with the project version", "[tokend][unit]") {
+    auto r = parse_config(std::vector<std::string>{"--version"});
+    CHECK_FALSE(r.config);
+    CHECK(r.exit_code == 0);
+    CHECK(r.message == std::string("tokend ") + TKA_VERSION + "\n");
 }
