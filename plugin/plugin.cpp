@@ -15,7 +15,7 @@
 //   answered MOSQ_ERR_AUTH_DELAYED and completed from the TICK; refusals carry MQTT 5
 //   reason codes (server unavailable, server busy) instead of "not authorized" alone;
 // - MOSQ_EVT_CONNECT and MOSQ_EVT_CLIENT_OFFLINE (registered when the broker knows them);
-// - the TICK event's next_s/next_ms, which 2.1 honours: the plugin asks to be woken up.
+// - 2.1's scheduled ticks: see on_loop_pass.
 // Every callback runs on the broker's single thread; no broker function is called from
 // anywhere else. Only the entry points below are exported.
 #include <dlfcn.h>
@@ -62,8 +62,12 @@ using CompleteBasicAuth = void (*)(const char* client_id, int result);
 struct PluginContext {
     mosquitto_plugin_id_t* identifier = nullptr;
     std::unique_ptr<tka::plugin::TokenAuthPlugin> core;
-    // Mosquitto >= 2.1: completes a delayed CONNECT; null on 2.0.
+    // Mosquitto >= 2.1 (it exports mosquitto_complete_basic_auth).
+    bool broker_2_1 = false;
+    // Completes a delayed CONNECT: 2.1 with plugin_opt_delayed_auth on; else null.
     CompleteBasicAuth complete_basic_auth = nullptr;
+    // 2.1: when on_tick is due again, in the broker's clock (CLOCK_REALTIME, ns).
+    std::int64_t tick_due_ns = 0;
     // Events registered, each with its callback, for cleanup.
     std::vector<std::pair<int, MOSQ_FUNC_generic_callback>> registered;
 };
@@ -122,30 +126,10 @@ std::optional<std::string_view> optional_str(const char* s) {
     return std::string_view(s);
 }
 
-int on_tick(int event, void* event_data, void* userdata);
-
-// Mosquitto 2.1 calls a tick callback no sooner than the interval it asked for last time
-// (up to 100 ms while nothing waits), so the first CONNECT to wait for Redis after a quiet
-// spell would wait that long for its completion. A callback registered anew has no
-// schedule and runs at the broker's next loop: re-registering on_tick (from BASIC_AUTH,
-// never from inside a tick, whose loop would touch the freed entry) makes the TICK come at
-// once; on_tick then asks for 1 ms while answers are outstanding.
-void tick_soon(PluginContext& ctx) {
-    mosquitto_callback_unregister(ctx.identifier, MOSQ_EVT_TICK, on_tick, nullptr);
-    const int rc =
-        mosquitto_callback_register(ctx.identifier, MOSQ_EVT_TICK, on_tick, nullptr, &ctx);
-    if (rc != MOSQ_ERR_SUCCESS) {
-        log_line(LogLevel::error,
-                 "could not register the TICK callback again (" + error_text(rc) +
-                     "): expired and revoked tokens are not disconnected until a restart");
-    }
-}
-
 int on_basic_auth(int /*event*/, void* event_data, void* userdata) {
     auto* ctx = static_cast<PluginContext*>(userdata);
     auto* ed = static_cast<struct mosquitto_evt_basic_auth*>(event_data);
     try {
-        const bool tick_scheduled_soon = ctx->core->waiting_lookups() > 0;
         const AuthDecision decision = ctx->core->on_basic_auth(
             handle_of(ed->client), optional_str(mosquitto_client_id(ed->client)),
             optional_str(ed->username), optional_str(ed->password), unix_now_ms());
@@ -155,14 +139,11 @@ int on_basic_auth(int /*event*/, void* event_data, void* userdata) {
             case AuthDecision::Kind::allow:
                 return MOSQ_ERR_SUCCESS;
             case AuthDecision::Kind::delayed:
-                if (!tick_scheduled_soon) {
-                    tick_soon(*ctx);
-                }
                 return kErrAuthDelayed;
             case AuthDecision::Kind::deny:
                 // 2.0 drops the socket without a CONNACK on any code but AUTH; 2.1 sends
                 // these as MQTT 5 reason codes (MQTT 3.1.1 clients see "not authorized").
-                if (ctx->complete_basic_auth != nullptr) {
+                if (ctx->broker_2_1) {
                     if (decision.reason == tka::plugin::DenyReason::redis_unavailable) {
                         return kErrServerUnavailable;
                     }
@@ -226,23 +207,9 @@ void complete_delayed(PluginContext& ctx) {
     }
 }
 
-// A second TICK callback, registered with delayed basic auth only: it asks for no interval
-// (next_s = next_ms = 0), so 2.1 runs it on every pass of its loop, and answers that came
-// back are completed at the broker's next wake-up, whatever woke it. on_tick's 1 ms
-// interval bounds how long a quiet broker sleeps meanwhile; but when the loop wakes up
-// early for some socket, on_tick is not due, and without this callback the answer would
-// wait for the next wake-up after that.
-int on_completion_tick(int /*event*/, void* /*event_data*/, void* userdata) {
-    auto* ctx = static_cast<PluginContext*>(userdata);
-    try {
-        if (ctx->core->waiting_lookups() > 0) {
-            complete_delayed(*ctx);
-        }
-    } catch (const std::exception& e) {
-        log_line(LogLevel::error, std::string("completing CONNECTs failed: ") + e.what());
-    } catch (...) {
-    }
-    return MOSQ_ERR_SUCCESS;
+// The broker's clock in a 2.1 TICK event (CLOCK_REALTIME), in nanoseconds.
+std::int64_t broker_time_ns(const struct mosquitto_evt_tick& ed) {
+    return std::int64_t{ed.now_s} * 1000000000 + ed.now_ns;
 }
 
 int on_tick(int /*event*/, void* event_data, void* userdata) {
@@ -278,8 +245,44 @@ int on_tick(int /*event*/, void* event_data, void* userdata) {
     // Mosquitto 2.1 sleeps until the next event it knows of: ask for the next tick. 2.0
     // ticks every loop (at most 100 ms apart) and ignores the fields. The 2.0.11 header
     // calls the millisecond field next_ns; 2.1 names it next_ms (same place, same type).
+    const int next_ms = ctx->core->next_tick_ms();
     ed->next_s = 0;
-    ed->next_ns = ctx->core->next_tick_ms();
+    ed->next_ns = next_ms;
+    if (ctx->broker_2_1) {
+        ctx->tick_due_ns = broker_time_ns(*ed) + std::int64_t{next_ms} * 1000000;
+    }
+    return MOSQ_ERR_SUCCESS;
+}
+
+// Mosquitto 2.1 runs a TICK callback only once the interval it asked for has passed, and
+// sets its loop's sleep from the callbacks that ran in that pass only: when a socket wakes
+// the loop before on_tick is due, that pass asks for no wake-up, and the broker may then
+// sleep for seconds (until a keepalive or $SYS timer) with connections past their expiry
+// or a CONNECT's answer waiting. So on 2.1 two more TICK callbacks come before on_tick:
+// on_loop_pass asks for no interval, so it runs on every pass, and when on_tick is not
+// due it registers on_tick anew: a new callback is due at once, runs later in this same
+// pass (the list is walked in order and it is appended at the end) and sets the sleep.
+// on_loop_spacer does nothing; it keeps on_tick from ever being the entry right after
+// on_loop_pass, which the broker's walk holds on to while on_loop_pass runs (unregistering
+// that entry would free it under the walk). So on_tick runs on every pass of a 2.1 loop,
+// as it does on 2.0, and the broker never sleeps longer than on_tick asked.
+int on_loop_pass(int /*event*/, void* event_data, void* userdata) {
+    auto* ctx = static_cast<PluginContext*>(userdata);
+    const auto* ed = static_cast<const struct mosquitto_evt_tick*>(event_data);
+    if (broker_time_ns(*ed) <= ctx->tick_due_ns) {
+        mosquitto_callback_unregister(ctx->identifier, MOSQ_EVT_TICK, on_tick, nullptr);
+        const int rc =
+            mosquitto_callback_register(ctx->identifier, MOSQ_EVT_TICK, on_tick, nullptr, ctx);
+        if (rc != MOSQ_ERR_SUCCESS) {
+            log_line(LogLevel::error,
+                     "could not register the TICK callback again (" + error_text(rc) +
+                         "): expired and revoked tokens are not disconnected until a restart");
+        }
+    }
+    return MOSQ_ERR_SUCCESS;
+}
+
+int on_loop_spacer(int /*event*/, void* /*event_data*/, void* /*userdata*/) {
     return MOSQ_ERR_SUCCESS;
 }
 
@@ -314,17 +317,20 @@ struct Registration {
     bool required;  // false: an event older brokers do not know (MOSQ_ERR_NOT_SUPPORTED)
 };
 
-std::vector<Registration> registrations(bool with_acl, bool delayed_auth) {
-    std::vector<Registration> out = {{MOSQ_EVT_BASIC_AUTH, on_basic_auth, true},
-                                     {MOSQ_EVT_TICK, on_tick, true},
-                                     {MOSQ_EVT_DISCONNECT, on_disconnect, true},
-                                     {kEvtClientOffline, on_disconnect, false}};
+std::vector<Registration> registrations(bool with_acl, bool broker_2_1, bool delayed_auth) {
+    std::vector<Registration> out = {{MOSQ_EVT_BASIC_AUTH, on_basic_auth, true}};
+    if (broker_2_1) {  // in this order, before on_tick (see on_loop_pass)
+        out.push_back({MOSQ_EVT_TICK, on_loop_pass, true});
+        out.push_back({MOSQ_EVT_TICK, on_loop_spacer, true});
+    }
+    out.insert(out.end(), {{MOSQ_EVT_TICK, on_tick, true},
+                           {MOSQ_EVT_DISCONNECT, on_disconnect, true},
+                           {kEvtClientOffline, on_disconnect, false}});
     if (with_acl) {
         out.push_back({MOSQ_EVT_ACL_CHECK, on_acl_check, true});
     }
     if (delayed_auth) {
         out.push_back({kEvtConnect, on_connect, true});  // binds completed CONNECTs
-        out.push_back({MOSQ_EVT_TICK, on_completion_tick, true});
     }
     return out;
 }
@@ -338,7 +344,8 @@ void unregister_all(PluginContext& ctx) {
 
 // Registers every callback; on failure unregisters what was done and returns the code.
 int register_all(PluginContext& ctx, bool with_acl) {
-    for (const Registration& r : registrations(with_acl, ctx.complete_basic_auth != nullptr)) {
+    for (const Registration& r :
+         registrations(with_acl, ctx.broker_2_1, ctx.complete_basic_auth != nullptr)) {
         const int rc =
             mosquitto_callback_register(ctx.identifier, r.event, r.callback, nullptr, &ctx);
         if (rc == MOSQ_ERR_SUCCESS) {
@@ -380,14 +387,14 @@ TKA_PLUGIN_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, v
         tka::plugin::PluginConfig config = tka::plugin::parse_options(pairs);
         const bool want_delayed = config.delayed_auth;
         ctx->core = std::make_unique<tka::plugin::TokenAuthPlugin>(std::move(config), log_line);
-        // Delayed basic auth where the broker offers it (Mosquitto >= 2.1). The broker
-        // executable exports it, so the global scope finds it even though 2.1 loads
+        // Mosquitto 2.1 is told by mosquitto_complete_basic_auth (delayed basic auth). The
+        // broker executable exports it, so the global scope finds it even though 2.1 loads
         // plugins with RTLD_LOCAL; Mosquitto 2.0 has no such symbol.
-        if (want_delayed) {
-            ctx->complete_basic_auth = reinterpret_cast<CompleteBasicAuth>(
-                ::dlsym(RTLD_DEFAULT, "mosquitto_complete_basic_auth"));
-        }
-        if (ctx->complete_basic_auth != nullptr) {
+        const auto complete = reinterpret_cast<CompleteBasicAuth>(
+            ::dlsym(RTLD_DEFAULT, "mosquitto_complete_basic_auth"));
+        ctx->broker_2_1 = complete != nullptr;
+        if (ctx->broker_2_1 && want_delayed) {
+            ctx->complete_basic_auth = complete;
             ctx->core->use_delayed_auth();
         }
     } catch (const std::exception& e) {
