@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Builds the upstream Mosquitto brokers that the e2e compatibility matrix runs the plugin
+# against, from the release tarballs in ../shared/upstream (beside the repository checkout),
+# and prints one line per broker on stdout:
+#
+#   2.0.22=/abs/path/build/upstream/mosquitto-2.0.22/build/src/mosquitto
+#
+# scripts/test.sh joins these lines with ';' into -DTKA_UPSTREAM_BROKERS=... for CMake.
+# Every tarball must be listed in SHA256SUMS and match it. Only the broker is built, into
+# build/upstream/mosquitto-<version>/ (ignored by git); a version whose binary is there and
+# whose stamp file records the tarball's checksum is not built again, so repeated runs
+# cost a checksum each. Without ../shared/upstream nothing is built, nothing is printed
+# and the matrix legs are registered as skipped (tests/e2e/CMakeLists.txt).
+# Progress goes to stderr, each build's output to mosquitto-<version>/build.log.
+#
+#   scripts/upstream-brokers.sh          # build what is missing, print version=path lines
+#   TKA_UPSTREAM_DIR=/elsewhere scripts/upstream-brokers.sh
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+upstream="${TKA_UPSTREAM_DIR:-$(cd "$root/.." && pwd)/shared/upstream}"
+cache="$root/build/upstream"
+jobs="${TKA_UPSTREAM_JOBS:-2}"
+
+say() { echo "upstream-brokers: $*" >&2; }
+
+if [ ! -d "$upstream" ]; then
+  say "$upstream not present: no upstream brokers, the matrix legs will be skipped"
+  exit 0
+fi
+if [ ! -f "$upstream/SHA256SUMS" ]; then
+  say "$upstream/SHA256SUMS missing"
+  exit 1
+fi
+
+shopt -s nullglob
+tarballs=("$upstream"/mosquitto-*.tar.gz)
+if [ "${#tarballs[@]}" -eq 0 ]; then
+  say "no mosquitto-*.tar.gz in $upstream: the matrix legs will be skipped"
+  exit 0
+fi
+
+mkdir -p "$cache"
+for tarball in "${tarballs[@]}"; do
+  name="$(basename "$tarball")"
+  version="${name#mosquitto-}"
+  version="${version%.tar.gz}"
+  expected="$(awk -v f="$name" '$2 == f || $2 == "*" f { print $1 }' "$upstream/SHA256SUMS")"
+  if [ -z "$expected" ]; then
+    say "$name is not listed in $upstream/SHA256SUMS"
+    exit 1
+  fi
+  actual="$(sha256sum "$tarball" | cut -d' ' -f1)"
+  if [ "$actual" != "$expected" ]; then
+    say "$name: checksum mismatch (SHA256SUMS $expected, file $actual)"
+    exit 1
+  fi
+
+  dest="$cache/mosquitto-$version"
+  binary="$dest/build/src/mosquitto"
+  stamp="$dest/tarball.sha256"
+  if [ -x "$binary" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$actual" ]; then
+    echo "$version=$binary"
+    continue
+  fi
+
+  say "building mosquitto $version (broker only) in $dest"
+  rm -rf "$dest"
+  mkdir -p "$dest"
+  tar -xzf "$tarball" -C "$dest" --strip-components=1
+  case "$version" in
+    2.0.*)
+      options=(-DDOCUMENTATION=OFF -DWITH_PLUGINS=OFF -DWITH_APPS=OFF)
+      ;;
+    *)
+      # 2.1 and later: needs libcjson-dev (scripts/install-deps.sh).
+      options=(-DWITH_DOCS=OFF -DWITH_PLUGINS=OFF -DWITH_APPS=OFF -DWITH_CLIENTS=OFF
+        -DWITH_TESTS=OFF -DWITH_CTRL_SHELL=OFF -DWITH_LTO=OFF -DWITH_SRV=OFF)
+      ;;
+  esac
+  started=$SECONDS
+  if ! { cmake -S "$dest" -B "$dest/build" -DCMAKE_BUILD_TYPE=Release "${options[@]}" &&
+    cmake --build "$dest/build" --target mosquitto -j"$jobs"; } >"$dest/build.log" 2>&1; then
+    tail -n 40 "$dest/build.log" >&2
+    say "building mosquitto $version failed (log: $dest/build.log)"
+    exit 1
+  fi
+  if [ ! -x "$binary" ]; then
+    say "mosquitto $version built, but $binary is missing"
+    exit 1
+  fi
+  echo "$actual" >"$stamp"
+  say "mosquitto $version built in $((SECONDS - started)) s"
+  echo "$version=$binary"
+done
