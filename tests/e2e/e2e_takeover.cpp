@@ -11,7 +11,7 @@ using namespace tka;
 using namespace tka::e2e;
 
 TEST_CASE("a reconnect under the same client id with a newer token is not kicked for the old one",
-          "[e2e][takeover]") {
+          "[e2e][takeover][matrix]") {
     Backend backend;
     MosquittoBroker broker(token_broker(backend.redis));
     const auto org = backend.org("acme", 2);
