@@ -4,14 +4,19 @@
 # and prints one line per broker on stdout:
 #
 #   2.0.22=/abs/path/build/upstream/mosquitto-2.0.22/build/src/mosquitto
+#   2.1.2=/abs/path/build/upstream/mosquitto-2.1.2/build/src/mosquitto
+#   2.1.2-nows=/abs/path/build/upstream/mosquitto-2.1.2-nows/build/src/mosquitto
 #
+# 2.1 and later are built twice: with upstream's default options, and without websockets
+# ("-nows"), which changes how often the broker sends MOSQ_EVT_TICK (see below).
 # scripts/test.sh joins these lines with ';' into -DTKA_UPSTREAM_BROKERS=... for CMake.
 # Every tarball must be listed in SHA256SUMS and match it. Only the broker is built, into
-# build/upstream/mosquitto-<version>/ (ignored by git); a version whose binary is there and
-# whose stamp file records the tarball's checksum and the build options is not built again,
-# so repeated runs cost a checksum each. Without ../shared/upstream nothing is built, nothing is printed
-# and the matrix legs are registered as skipped (tests/e2e/CMakeLists.txt).
-# Progress goes to stderr, each build's output to mosquitto-<version>/build.log.
+# build/upstream/mosquitto-<version>[-nows]/ (ignored by git); a broker whose binary is
+# there and whose stamp file records the tarball's checksum and the build options is not
+# built again, so repeated runs cost a checksum each. Without ../shared/upstream nothing
+# is built, nothing is printed and the matrix legs are registered as skipped
+# (tests/e2e/CMakeLists.txt).
+# Progress goes to stderr, each build's output to mosquitto-<version>[-nows]/build.log.
 #
 #   scripts/upstream-brokers.sh          # build what is missing, print version=path lines
 #   TKA_UPSTREAM_DIR=/elsewhere scripts/upstream-brokers.sh
@@ -57,45 +62,57 @@ for tarball in "${tarballs[@]}"; do
   fi
 
   case "$version" in
-    2.0.*)
-      options=(-DDOCUMENTATION=OFF -DWITH_PLUGINS=OFF -DWITH_APPS=OFF)
-      ;;
-    *)
-      # 2.1 and later: needs libcjson-dev (scripts/install-deps.sh). Without websockets:
-      # with them (the default) 2.1 wakes its main loop at least every 100 ms, and so sends
-      # MOSQ_EVT_TICK that often whatever the plugin asks for; without them it sleeps until
-      # the next network event or the next tick a plugin requested (the event's next_s /
-      # next_ms). Builds without websockets exist, so the tests use the stricter one.
-      options=(-DWITH_DOCS=OFF -DWITH_PLUGINS=OFF -DWITH_APPS=OFF -DWITH_CLIENTS=OFF
-        -DWITH_TESTS=OFF -DWITH_CTRL_SHELL=OFF -DWITH_LTO=OFF -DWITH_SRV=OFF
-        -DWITH_WEBSOCKETS=OFF)
-      ;;
+    2.0.*) variants=("") ;;
+    *) variants=("" "-nows") ;;
   esac
-  dest="$cache/mosquitto-$version"
-  binary="$dest/build/src/mosquitto"
-  stamp="$dest/build.stamp"
-  wanted="$actual ${options[*]}"
-  if [ -x "$binary" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ]; then
-    echo "$version=$binary"
-    continue
-  fi
+  for variant in "${variants[@]}"; do
+    case "$version$variant" in
+      2.0.*)
+        options=(-DDOCUMENTATION=OFF -DWITH_PLUGINS=OFF -DWITH_APPS=OFF)
+        ;;
+      *-nows)
+        # The same without websockets. With them (the default) 2.1 wakes its main loop at
+        # least every 100 ms and so sends MOSQ_EVT_TICK that often; without them it sleeps
+        # until the next network event or broker timer, and a tick that a plugin requested
+        # (the event's next_s / next_ms) is only a minimum interval, not a wake-up.
+        options=(-DWITH_DOCS=OFF -DWITH_PLUGINS=OFF -DWITH_APPS=OFF -DWITH_CLIENTS=OFF
+          -DWITH_TESTS=OFF -DWITH_CTRL_SHELL=OFF -DWITH_LTO=OFF -DWITH_SRV=OFF
+          -DWITH_WEBSOCKETS=OFF)
+        ;;
+      *)
+        # 2.1 and later, upstream's default options but for what the broker does not need;
+        # needs libcjson-dev (scripts/install-deps.sh).
+        options=(-DWITH_DOCS=OFF -DWITH_PLUGINS=OFF -DWITH_APPS=OFF -DWITH_CLIENTS=OFF
+          -DWITH_TESTS=OFF -DWITH_CTRL_SHELL=OFF -DWITH_LTO=OFF -DWITH_SRV=OFF)
+        ;;
+    esac
+    label="$version$variant"
+    dest="$cache/mosquitto-$label"
+    binary="$dest/build/src/mosquitto"
+    stamp="$dest/build.stamp"
+    wanted="$actual ${options[*]}"
+    if [ -x "$binary" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ]; then
+      echo "$label=$binary"
+      continue
+    fi
 
-  say "building mosquitto $version (broker only) in $dest"
-  rm -rf "$dest"
-  mkdir -p "$dest"
-  tar -xzf "$tarball" -C "$dest" --strip-components=1
-  started=$SECONDS
-  if ! { cmake -S "$dest" -B "$dest/build" -DCMAKE_BUILD_TYPE=Release "${options[@]}" &&
-    cmake --build "$dest/build" --target mosquitto -j"$jobs"; } >"$dest/build.log" 2>&1; then
-    tail -n 40 "$dest/build.log" >&2
-    say "building mosquitto $version failed (log: $dest/build.log)"
-    exit 1
-  fi
-  if [ ! -x "$binary" ]; then
-    say "mosquitto $version built, but $binary is missing"
-    exit 1
-  fi
-  echo "$wanted" >"$stamp"
-  say "mosquitto $version built in $((SECONDS - started)) s"
-  echo "$version=$binary"
+    say "building mosquitto $label (broker only) in $dest"
+    rm -rf "$dest"
+    mkdir -p "$dest"
+    tar -xzf "$tarball" -C "$dest" --strip-components=1
+    started=$SECONDS
+    if ! { cmake -S "$dest" -B "$dest/build" -DCMAKE_BUILD_TYPE=Release "${options[@]}" &&
+      cmake --build "$dest/build" --target mosquitto -j"$jobs"; } >"$dest/build.log" 2>&1; then
+      tail -n 40 "$dest/build.log" >&2
+      say "building mosquitto $label failed (log: $dest/build.log)"
+      exit 1
+    fi
+    if [ ! -x "$binary" ]; then
+      say "mosquitto $label built, but $binary is missing"
+      exit 1
+    fi
+    echo "$wanted" >"$stamp"
+    say "mosquitto $label built in $((SECONDS - started)) s"
+    echo "$label=$binary"
+  done
 done

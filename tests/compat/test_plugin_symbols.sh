@@ -67,7 +67,7 @@ case "$mode" in
     name="$3"
     broker="$4"
     if [ -z "$broker" ] || [ "$broker" = "-" ]; then
-      echo "skipped: no upstream mosquitto $name built (../shared/upstream not present or without mosquitto-$name.tar.gz), its symbols not checked"
+      echo "skipped: no upstream mosquitto $name built (../shared/upstream not present or without its tarball), its symbols not checked"
       exit 77
     fi
     if [ ! -x "$broker" ]; then
