@@ -8,7 +8,7 @@ packages=(
   build-essential cmake pkg-config g++ clang-format clang-14
   dpkg-dev file  # cpack -G DEB: dpkg-shlibdeps finds the packages' library dependencies
   libhiredis-dev libssl-dev libfmt-dev catch2 nlohmann-json3-dev libcpp-httplib-dev
-  libcli11-dev
+  libcli11-dev libcjson-dev
   redis-server mosquitto mosquitto-dev libmosquitto-dev mosquitto-clients
   curl openssl python3
 )

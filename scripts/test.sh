@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The CI run (.ci/run), in named steps that each print their wall time:
 #   formatting        every tracked C++ file against .clang-format
+#   upstream brokers  the Mosquitto builds of the compatibility matrix from ../shared/upstream
+#                     (scripts/upstream-brokers.sh; cached in build/upstream)
 #   sanitizer build   everything with AddressSanitizer + UndefinedBehaviorSanitizer,
 #                     warnings as errors, in build/test (the tree the tests run from)
 #   release packages  GCC -O3 Release with the tests, warnings as errors, in
@@ -56,6 +58,16 @@ check_format() {
 }
 step "formatting" check_format || format_status=1
 
+# --- Compatibility matrix ------------------------------------------------------------------
+# The upstream Mosquitto brokers from ../shared/upstream, built once and cached in
+# build/upstream (scripts/upstream-brokers.sh); the e2e matrix legs and the plugin symbol
+# checks run against them (docs/testing.md). Without ../shared/upstream the list is empty
+# and those tests report SKIPPED.
+upstream_brokers="$(step "upstream brokers" "$root/scripts/upstream-brokers.sh" </dev/null |
+  paste -sd ';' -)"
+matrix_args=("-DTKA_UPSTREAM_BROKERS=$upstream_brokers")
+# --- end of compatibility matrix ------------------------------------------------------------
+
 # -O1 -g1 instead of RelWithDebInfo's -O2 -g: the usual optimisation level for ASan
 # (reports stay exact, inlining is light) and line tables plus function names, which is all
 # a sanitizer stack trace needs (file:line, inlined frames included). It compiles the suite
@@ -68,7 +80,8 @@ sanitizer_build() {
     -DTKA_SANITIZE=ON \
     -DTKA_BUILD_TESTS=ON \
     -DCMAKE_COMPILE_WARNING_AS_ERROR=ON \
-    "-DTKA_PACKAGE_DIR=$release/packages" &&
+    "-DTKA_PACKAGE_DIR=$release/packages" \
+    "${matrix_args[@]}" &&
     cmake --build "$build" -j2
 }
 step "sanitizer build (GCC, ASan+UBSan, tests)" sanitizer_build

@@ -32,7 +32,7 @@ bool received_topic(const MqttClient& client, const std::string& topic) {
 }  // namespace
 
 TEST_CASE("ACL patterns: a subscriber never receives another organization's messages",
-          "[e2e][acl]") {
+          "[e2e][acl][matrix]") {
     Backend backend;
     MosquittoBroker broker(isolating_broker(backend.redis));
     const auto acme = backend.org("acme", 3600);
@@ -71,7 +71,7 @@ TEST_CASE("ACL patterns: a subscriber never receives another organization's mess
 }
 
 TEST_CASE("ACL patterns: a publish outside the writer's own subtree is not delivered",
-          "[e2e][acl]") {
+          "[e2e][acl][matrix]") {
     Backend backend;
     MosquittoBroker broker(isolating_broker(backend.redis));
     const auto acme = backend.org("acme", 3600);
@@ -121,7 +121,8 @@ TEST_CASE("without ACL patterns the plugin does not restrict topics", "[e2e][acl
 // Mosquitto 2.0 denies a topic when every ACL check defers, and the plugin defers for
 // clients it did not authenticate: with ACL patterns on, password-file users get their
 // topics from an acl_file, side by side with the plugin's patterns for token users.
-TEST_CASE("ACL patterns and an acl_file: password-file users keep their own ACL", "[e2e][acl]") {
+TEST_CASE("ACL patterns and an acl_file: password-file users keep their own ACL",
+          "[e2e][acl][matrix]") {
     Backend backend;
     auto config = isolating_broker(backend.redis);
     config.password_users = {{"operator", "op-secret"}};

@@ -7,7 +7,7 @@
 using namespace tka;
 using namespace tka::e2e;
 
-TEST_CASE("a valid token connects and can publish and subscribe", "[e2e][connect]") {
+TEST_CASE("a valid token connects and can publish and subscribe", "[e2e][connect][matrix]") {
     Backend backend;
     MosquittoBroker broker(token_broker(backend.redis));
     const auto org = backend.org("acme", 3600);
@@ -28,7 +28,7 @@ TEST_CASE("a valid token connects and can publish and subscribe", "[e2e][connect
     CHECK(publisher.connected());
 }
 
-TEST_CASE("wrong or mismatched token credentials are refused", "[e2e][connect]") {
+TEST_CASE("wrong or mismatched token credentials are refused", "[e2e][connect][matrix]") {
     Backend backend;
     MosquittoBroker broker(token_broker(backend.redis));
     const auto acme = backend.org("acme", 3600);
@@ -63,7 +63,7 @@ TEST_CASE("wrong or mismatched token credentials are refused", "[e2e][connect]")
     CHECK(connect_with(client, broker.port(), "c", alice) == 0);
 }
 
-TEST_CASE("a password-file user still connects next to the plugin", "[e2e][connect]") {
+TEST_CASE("a password-file user still connects next to the plugin", "[e2e][connect][matrix]") {
     Backend backend;
     MosquittoBroker broker(
         token_broker(backend.redis, {}, {{"operator", "op-secret"}, {"sensor-7", "s7-secret"}}));

@@ -9,7 +9,7 @@ using namespace tka;
 using namespace tka::e2e;
 
 TEST_CASE("a connection is closed within 1 s after its token expires, not before",
-          "[e2e][expiry]") {
+          "[e2e][expiry][matrix]") {
     Backend backend;
     MosquittoBroker broker(token_broker(backend.redis));
     const auto org = backend.org("acme", 2);

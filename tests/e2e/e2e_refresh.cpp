@@ -7,7 +7,8 @@
 using namespace tka;
 using namespace tka::e2e;
 
-TEST_CASE("a refresh keeps the live connection open until the new expiry", "[e2e][refresh]") {
+TEST_CASE("a refresh keeps the live connection open until the new expiry",
+          "[e2e][refresh][matrix]") {
     Backend backend;
     MosquittoBroker broker(token_broker(backend.redis));
     const auto org = backend.org("acme", 2);

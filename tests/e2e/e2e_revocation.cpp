@@ -18,7 +18,7 @@ long long close_delay_ms(MqttClient& client, Clock::time_point since) {
 
 }  // namespace
 
-TEST_CASE("revoking a token closes its live connection within 1 s", "[e2e][revocation]") {
+TEST_CASE("revoking a token closes its live connection within 1 s", "[e2e][revocation][matrix]") {
     Backend backend;
     MosquittoBroker broker(token_broker(backend.redis));
     const auto org = backend.org("acme", 3600);
@@ -67,7 +67,8 @@ TEST_CASE("revoking by e-mail closes every connection of that user within 1 s",
     CHECK((delay_b >= 0 && delay_b <= ms(kCloseWindow)));
 }
 
-TEST_CASE("replacing a token closes the old token's connection within 1 s", "[e2e][revocation]") {
+TEST_CASE("replacing a token closes the old token's connection within 1 s",
+          "[e2e][revocation][matrix]") {
     Backend backend;
     MosquittoBroker broker(token_broker(backend.redis));
     const auto org = backend.org("acme", 3600);

@@ -11,7 +11,7 @@ using namespace tka;
 using namespace tka::e2e;
 
 TEST_CASE("a reconnect under the same client id with a newer token is not kicked for the old one",
-          "[e2e][takeover]") {
+          "[e2e][takeover][matrix]") {
     Backend backend;
     MosquittoBroker broker(token_broker(backend.redis));
     const auto org = backend.org("acme", 2);
@@ -114,4 +114,49 @@ TEST_CASE("connections that reuse a closed connection's slot are not kicked for 
     for (auto& s : survivors) {
         CHECK_FALSE(s->wait_disconnected(until(after)).has_value());
     }
+}
+
+// A persistent session (clean session false) outlives its connection in the broker, and
+// Mosquitto 2.1 reports its end as MOSQ_EVT_CLIENT_OFFLINE rather than a disconnect: the
+// plugin must stop tracking the connection either way, so the device that comes back under
+// the same client id with a newer token is not kicked at the old token's deadline.
+TEST_CASE("a persistent session that reconnects with a newer token is not kicked for the old one",
+          "[e2e][takeover][matrix]") {
+    Backend backend;
+    MosquittoBroker broker(token_broker(backend.redis));
+    const auto org = backend.org("acme", 2);
+    const auto old_token = backend.mint(org, "alice@example.com");
+    backend.orgs.update(org.org_id, 6, std::nullopt);
+    const auto new_token = backend.mint(org, "alice@example.com", false);
+    REQUIRE(new_token.expires_at >= old_token.expires_at + 3);
+    const std::string topic = "orgs/" + org.org_id + "/alice";
+
+    {
+        MqttClient device;
+        device.set_persistent_session(true);
+        REQUIRE(connect_with(device, broker.port(), "alice-phone", old_token) == 0);
+        REQUIRE(device.subscribe(topic) == 1);
+        device.disconnect();  // the session stays in the broker
+    }
+    MqttClient device;
+    device.set_persistent_session(true);
+    REQUIRE(connect_with(device, broker.port(), "alice-phone", new_token) == 0);
+    // The session was resumed: the subscription made under the old token still delivers.
+    MqttClient publisher;
+    REQUIRE(connect_with(publisher, broker.port(), "alice-tablet", new_token) == 0);
+    REQUIRE(publisher.publish(topic, "resumed"));
+    CHECK(device.wait_message(topic, 2s) == std::optional<std::string>("resumed"));
+    publisher.disconnect();
+
+    const auto old_deadline = steady_at(old_token.expires_at) + kCloseWindow + 300ms;
+    CHECK_FALSE(device.wait_disconnected(until(old_deadline)).has_value());
+    CHECK(device.connected());
+
+    const auto expires = steady_at(new_token.expires_at);
+    const auto closed = device.wait_disconnected(until(expires) + 5s);
+    REQUIRE(closed.has_value());
+    const auto delay_ms = ms(*closed - expires);
+    INFO("closed " << delay_ms << " ms after the new token's expires_at");
+    CHECK(delay_ms >= 0);
+    CHECK(delay_ms <= ms(kCloseWindow));
 }

@@ -12,7 +12,7 @@ using namespace tka;
 using namespace tka::e2e;
 
 TEST_CASE("token auth switched off closes live token connections and refuses new ones",
-          "[e2e][token-auth-off]") {
+          "[e2e][token-auth-off][matrix]") {
     Backend backend;
     MosquittoBroker broker(token_broker(backend.redis, {}, {{"operator", "op-secret"}}));
     const auto acme = backend.org("acme", 3600);

@@ -1,6 +1,9 @@
-// A real Mosquitto 2.0 broker for one test: generated config in its own temp dir, a free
+// A real Mosquitto broker for one test: generated config in its own temp dir, a free
 // 127.0.0.1 port, the token-auth plugin with the test's plugin_opt_* lines, an optional
 // password file, and the whole broker log (log_type all) captured for failure reports.
+// Debian's /usr/sbin/mosquitto (2.0.11) unless TKA_MOSQUITTO names another binary (the
+// upstream 2.0.x / 2.1.x builds of the compatibility matrix); TKA_E2E_PER_LISTENER=1 runs
+// it with per_listener_settings true (mosquitto_broker.cpp).
 // In sanitizer builds the broker runs with the ASan/UBSan runtimes preloaded so that the
 // instrumented plugin can be loaded into the uninstrumented mosquitto binary.
 #pragma once

@@ -44,7 +44,7 @@ int MqttClient::connect(int port, const std::string& client_id,
         pubacks_.clear();
         messages_.clear();
     }
-    mosq_ = mosquitto_new(client_id.c_str(), true, this);
+    mosq_ = mosquitto_new(client_id.c_str(), !persistent_session_, this);
     if (mosq_ == nullptr) {
         throw std::runtime_error("mosquitto_new failed");
     }

@@ -36,7 +36,13 @@ class MqttClient {
     MqttClient(const MqttClient&) = delete;
     MqttClient& operator=(const MqttClient&) = delete;
 
-    // Connects to 127.0.0.1:port (clean session, keepalive 60 s) and waits for the CONNACK.
+    // Later connect()s ask for a persistent session (MQTT 3.1.1: clean session false; MQTT 5
+    // sends clean start false without a session expiry interval, so there the session still
+    // ends with the connection).
+    void set_persistent_session(bool persistent) { persistent_session_ = persistent; }
+
+    // Connects to 127.0.0.1:port (clean session unless set_persistent_session(true),
+    // keepalive 60 s) and waits for the CONNACK.
     // A nullopt username/password is left out of the CONNECT packet. Any earlier connection
     // of this object is closed first.
     int connect(int port, const std::string& client_id, const std::optional<std::string>& username,
@@ -80,6 +86,7 @@ class MqttClient {
     void close();
 
     int protocol_version_ = 4;
+    bool persistent_session_ = false;
     mosquitto* mosq_ = nullptr;
     std::thread thread_;
     bool stop_ = false;  // guarded by mutex_; tells network_loop to return
