@@ -4,6 +4,8 @@
 // compare client-side disconnect times with a token's wall-clock expires_at.
 #pragma once
 
+#include <catch2/catch.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -81,6 +83,17 @@ inline long long ms(Clock::duration d) {
 inline std::chrono::milliseconds until(Clock::time_point t) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(t - Clock::now());
     return left.count() > 0 ? left : 0ms;
+}
+
+// Waits until the broker closes `client` and checks that it happened within
+// [deadline, deadline + kCloseWindow]: the product's promise for a token's expiry.
+inline void check_closed_in_window(MqttClient& client, Clock::time_point deadline) {
+    const auto closed = client.wait_disconnected(until(deadline) + 5s);
+    REQUIRE(closed.has_value());
+    const auto delay_ms = ms(*closed - deadline);
+    INFO("closed " << delay_ms << " ms after the deadline");
+    CHECK(delay_ms >= 0);
+    CHECK(delay_ms <= ms(kCloseWindow));
 }
 
 inline bool refused(int connack) {
