@@ -42,7 +42,6 @@ bool LookupWorker::submit(LookupJob job) {
             return false;
         }
         queue_.push_back(std::move(job));
-        ++outstanding_;
     }
     wake_.notify_one();
     return true;
@@ -53,13 +52,7 @@ LookupWorker::Drained LookupWorker::drain() {
     std::lock_guard lock(mutex_);
     out.done.swap(done_);
     out.logs.swap(logs_);
-    outstanding_ -= out.done.size();
     return out;
-}
-
-std::size_t LookupWorker::outstanding() const {
-    std::lock_guard lock(mutex_);
-    return outstanding_;
 }
 
 void LookupWorker::run() {

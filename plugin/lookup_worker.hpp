@@ -76,19 +76,16 @@ class LookupWorker {
 
     // Whether the worker's last Redis exchange worked.
     bool redis_healthy() const { return healthy_.load(std::memory_order_relaxed); }
-    // Jobs submitted whose answer has not been drained yet.
-    std::size_t outstanding() const;
 
   private:
     void run();
 
     LookupWorkerOptions options_;
-    mutable std::mutex mutex_;
+    std::mutex mutex_;
     std::condition_variable wake_;
     std::deque<LookupJob> queue_;                         // guarded by mutex_
     std::vector<LookupDone> done_;                        // guarded by mutex_
     std::vector<std::pair<LogLevel, std::string>> logs_;  // guarded by mutex_
-    std::size_t outstanding_ = 0;                         // guarded by mutex_
     bool stopping_ = false;                               // guarded by mutex_
     std::atomic<bool> healthy_{true};
     Authenticator authenticator_;  // worker thread only (after start)

@@ -121,8 +121,6 @@ class TokenAuthPlugin {
     // calls mosquitto_complete_basic_auth and then completed(client_id).
     std::vector<Completion> take_completions();
     void completed(std::string_view client_id);
-    // Delayed CONNECTs whose answer has not been handed out yet.
-    std::size_t waiting_lookups() const { return outstanding_.size(); }
     // How soon the broker should tick again (Mosquitto >= 2.1 sleeps until asked), in ms:
     // soon while delayed CONNECTs wait, else often enough to close connections on time.
     int next_tick_ms() const;
