@@ -6,6 +6,8 @@
 #include <CLI/CLI.hpp>
 
 #include <cmath>
+#include <cstdint>
+#include <cstdlib>
 #include <fstream>
 #include <stdexcept>
 
@@ -88,6 +90,18 @@ std::string finish(Config& c, const std::string& listen) {
     return {};
 }
 
+// CLI11 reads "nan" and "inf" as numbers and a NaN passes every Range check.
+const CLI::Validator finite_number(
+    [](std::string& text) -> std::string {
+        char* end = nullptr;
+        const double value = std::strtod(text.c_str(), &end);
+        if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(value)) {
+            return "must be a finite number, got '" + text + "'";
+        }
+        return {};
+    },
+    "NUMBER");
+
 }  // namespace
 
 ConfigResult parse_config(const std::vector<std::string>& args) {
@@ -111,7 +125,8 @@ ConfigResult parse_config(const std::vector<std::string>& args) {
     app.add_option("--provider", c.provider, "value of \"provider\" in token responses")
         ->envname("TOKEND_PROVIDER")
         ->capture_default_str();
-    app.add_option("--threads", c.threads, "HTTP worker threads (and Redis connections)")
+    app.add_option("--threads", c.threads,
+                   "Redis workers: threads that run requests needing Redis, one connection each")
         ->envname("TOKEND_THREADS")
         ->check(CLI::Range(1, 256))
         ->capture_default_str();
@@ -123,12 +138,67 @@ ConfigResult parse_config(const std::vector<std::string>& args) {
     app.add_option("--rate-limit", c.rate_limit,
                    "requests per second per remote address (0: no limit)")
         ->envname("TOKEND_RATE_LIMIT")
+        ->check(finite_number)
         ->check(CLI::Range(0.0, 1e6))
         ->capture_default_str();
     app.add_option("--rate-burst", c.rate_burst,
                    "burst size of the per-address bucket (default: 2 x rate, at least 1)")
         ->envname("TOKEND_RATE_BURST")
+        ->check(finite_number)
         ->check(CLI::Range(0.0, 1e6));
+
+    app.add_option("--io-threads", c.io_threads,
+                   "event-loop threads (accept, TLS, HTTP parsing; never wait on Redis)")
+        ->envname("TOKEND_IO_THREADS")
+        ->check(CLI::Range(1, 64))
+        ->capture_default_str();
+    app.add_option("--queue-max", c.queue_max,
+                   "requests waiting for a Redis worker; beyond it 503 with Retry-After")
+        ->envname("TOKEND_QUEUE_MAX")
+        ->check(CLI::Range(1, 1000000))
+        ->capture_default_str();
+
+    // The HTTP limits (tokend/http_limits.hpp), in milliseconds and bytes.
+    HttpLimits& l = c.limits;
+    std::int64_t header_ms = l.header_timeout.count();
+    std::int64_t body_ms = l.body_timeout.count();
+    std::int64_t idle_ms = l.idle_timeout.count();
+    std::int64_t write_ms = l.write_timeout.count();
+    auto add_ms = [&](const char* name, std::int64_t& value, const char* env, const char* what) {
+        app.add_option(name, value, what)
+            ->envname(env)
+            ->check(CLI::Range(std::int64_t{1}, std::int64_t{3600} * 1000))
+            ->capture_default_str();
+    };
+    auto add_count = [&](const char* name, std::size_t& value, const char* env, const char* what,
+                         std::size_t min, std::size_t max) {
+        app.add_option(name, value, what)
+            ->envname(env)
+            ->check(CLI::Range(min, max))
+            ->capture_default_str();
+    };
+    add_ms("--header-timeout-ms", header_ms, "TOKEND_HEADER_TIMEOUT_MS",
+           "absolute time to receive a request's header, from its first byte (408)");
+    add_ms("--body-timeout-ms", body_ms, "TOKEND_BODY_TIMEOUT_MS",
+           "absolute time to receive a request's body after its header (408)");
+    add_ms("--idle-timeout-ms", idle_ms, "TOKEND_IDLE_TIMEOUT_MS",
+           "close a kept-alive connection idle for this long");
+    add_ms("--write-timeout-ms", write_ms, "TOKEND_WRITE_TIMEOUT_MS",
+           "close a connection that does not take its response within this time");
+    add_count("--max-header-bytes", l.max_header_bytes, "TOKEND_MAX_HEADER_BYTES",
+              "request line and header fields, bytes (431 beyond)", 256, 1024 * 1024);
+    add_count("--max-header-fields", l.max_header_fields, "TOKEND_MAX_HEADER_FIELDS",
+              "header fields per request (431 beyond)", 1, 10000);
+    add_count("--max-body-bytes", l.max_body_bytes, "TOKEND_MAX_BODY_BYTES",
+              "request body, bytes (413 beyond, answered after the header)", 1, 16 * 1024 * 1024);
+    add_count("--max-connections", l.max_connections, "TOKEND_MAX_CONNECTIONS",
+              "open connections in total (503 and closed beyond)", 1, 10000000);
+    add_count("--max-connections-per-address", l.max_connections_per_address,
+              "TOKEND_MAX_CONNECTIONS_PER_ADDRESS",
+              "open connections per client address (503 and closed beyond)", 1, 10000000);
+    add_count("--max-requests-per-connection", l.max_requests_per_connection,
+              "TOKEND_MAX_REQUESTS_PER_CONNECTION",
+              "requests on one kept-alive connection before it is closed", 1, 100000000);
 
     // CLI11 wants argv-style input; it parses a reversed vector.
     std::vector<std::string> reversed(args.rbegin(), args.rend());
@@ -141,6 +211,10 @@ ConfigResult parse_config(const std::vector<std::string>& args) {
     } catch (const CLI::ParseError& e) {
         return {std::nullopt, 2, e.what()};
     }
+    l.header_timeout = HttpLimits::ms(header_ms);
+    l.body_timeout = HttpLimits::ms(body_ms);
+    l.idle_timeout = HttpLimits::ms(idle_ms);
+    l.write_timeout = HttpLimits::ms(write_ms);
     if (auto error = finish(c, listen); !error.empty()) {
         return {std::nullopt, 2, error};
     }

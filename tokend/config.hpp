@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/redis_url.hpp"
+#include "tokend/http_limits.hpp"
 
 namespace tka::tokend {
 
@@ -22,10 +23,13 @@ struct Config {
     std::string tls_cert;     // PEM file; TLS is on when both cert and key are set
     std::string tls_key;      // PEM file
     std::string provider = kDefaultProvider;  // "provider" field of token responses
-    int threads = 32;                         // HTTP worker threads == Redis connections
-    int redis_timeout_ms = 500;               // Redis connect and command timeout, milliseconds
-    double rate_limit = 0;                    // requests per second per remote address; 0 = off
-    double rate_burst = 0;                    // bucket size; 0 = max(1, ceil(2 * rate_limit))
+    int threads = 32;      // Redis workers == Redis connections (blocking Redis calls run there)
+    int io_threads = 2;    // threads running the event loop (accept, TLS, HTTP parsing)
+    int queue_max = 1024;  // requests waiting for a Redis worker; beyond it 503 + Retry-After
+    HttpLimits limits;
+    int redis_timeout_ms = 500;  // Redis connect and command timeout, milliseconds
+    double rate_limit = 0;       // requests per second per remote address; 0 = off
+    double rate_burst = 0;       // bucket size; 0 = max(1, ceil(2 * rate_limit))
 
     bool tls() const { return !tls_cert.empty(); }
     double effective_burst() const;
