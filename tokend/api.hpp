@@ -1,17 +1,18 @@
-// tokend's request handling, independent of the HTTP library: a request (method, path,
+// tokend's request handling, independent of the HTTP transport: a request (method, path,
 // content type, body, remote address) goes in, a status + JSON body comes out, together
-// with what the access log and metrics need to know. Routing, method checks (405 with
-// Allow), rate limiting (429), size (413) and media-type (415) checks, JSON validation
-// (request_parsing.hpp), and the calls into tka::OrgStore / tka::TokenStore with the
-// mapping of tka::Denied and tka::RedisError to statuses (docs/http-api.md).
+// with what the access log and metrics need to know. Routing (routes.hpp), method checks
+// (405 with Allow), rate limiting (429), size (413) and media-type (415) checks, JSON
+// validation (request_parsing.hpp), and the calls into the token service
+// (token_service.hpp) with the mapping of tka::Denied and tka::RedisError to statuses
+// (docs/http-api.md). In two stages, so that nothing that can be answered from memory
+// ever waits for a Redis worker.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
 #include <functional>
-#include <mutex>
+#include <optional>
 #include <string>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -19,18 +20,13 @@
 #include "common/replica_fence.hpp"
 #include "tokend/metrics.hpp"
 #include "tokend/rate_limiter.hpp"
+#include "tokend/token_service.hpp"
 #include "tokend/user_salt_cache.hpp"
 
 namespace tka::tokend {
 
-inline constexpr std::size_t kMaxBodyBytes = 64 * 1024;
-
 struct ApiOptions {
     std::string provider;  // "provider" in token responses
-    // A pooled Redis connection idle for longer than this is PINGed before use; if Redis
-    // closed it meanwhile (restart, its `timeout` setting, a proxy's idle limit) it is
-    // replaced at once instead of failing the request with a spurious 503.
-    std::chrono::milliseconds idle_probe{5000};
     // Receives operator log lines (one JSON object each) that belong to no request, e.g.
     // the warning when the replica fence gave up on a broker. Unset: dropped.
     std::function<void(const std::string&)> log_line;
@@ -41,7 +37,7 @@ struct ApiRequest {
     std::string path;  // without query string
     std::string content_type;
     std::string body;
-    bool body_too_large = false;  // the transport stopped reading at kMaxBodyBytes
+    bool body_too_large = false;  // the transport refused the body (--max-body-bytes)
     std::string remote;           // client address (rate-limit key)
 };
 
@@ -59,27 +55,38 @@ struct ApiResponse {
 
 class Api {
   public:
-    Api(ApiOptions options, RedisPool& redis, Metrics& metrics, RateLimiter& limiter);
+    Api(ApiOptions options, Metrics& metrics, RateLimiter& limiter);
 
-    ApiResponse handle(const ApiRequest& request);
+    // Stage one, on the event loop and without Redis: routing (404), method (405 with
+    // Allow), rate limit (429), media type (415) and size (413). A final answer, or
+    // nullopt when the request goes on to its route's lane (routes.hpp).
+    std::optional<ApiResponse> precheck(const ApiRequest& request);
 
-  private:
-    ApiResponse create(const ApiRequest& request);
-    ApiResponse refresh(const ApiRequest& request);
-    ApiResponse revoke(const ApiRequest& request);
-    ApiResponse healthz();
+    // Lane::redis: a token endpoint, against `service` (throws nothing: a Denied or a
+    // RedisError becomes its HTTP answer).
+    ApiResponse execute(const ApiRequest& request, TokenService& service);
+    // The same against Redis over `redis` (a worker's connection).
+    ApiResponse execute(const ApiRequest& request, RedisConnection& redis);
+    // Lane::health: 200 when Redis answers PING over `redis`, 503 otherwise.
+    ApiResponse healthz(RedisConnection& redis);
+    // Lane::local: the Prometheus text.
     ApiResponse metrics();
-    RedisPool::Lease lease();
+
+    // Both stages in one call, every lane over `redis`: for in-process callers and tests.
+    ApiResponse handle(const ApiRequest& request, RedisConnection& redis);
+
     // Given to the stores: fence metrics, and a warning line when a fence timed out.
     FenceObserver fence_observer();
 
+  private:
+    ApiResponse create(const ApiRequest& request, TokenService& service);
+    ApiResponse refresh(const ApiRequest& request, TokenService& service);
+    ApiResponse revoke(const ApiRequest& request, TokenService& service);
+
     ApiOptions options_;
-    RedisPool& redis_;
     Metrics& metrics_;
     RateLimiter& limiter_;
     UserSaltCache salts_;
-    std::mutex idle_mutex_;
-    std::unordered_map<const RedisConnection*, std::chrono::steady_clock::time_point> last_used_;
 };
 
 }  // namespace tka::tokend

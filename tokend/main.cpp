@@ -3,6 +3,7 @@
 // sigtimedwait, so no work ever runs inside a signal handler.
 #include <fmt/format.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <nlohmann/json.hpp>
 
 #include <atomic>
@@ -47,6 +48,13 @@ int main(int argc, char** argv) {
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
     // A client closing its socket mid-response must not kill the daemon.
     signal(SIGPIPE, SIG_IGN);
+    // Every open connection is a file descriptor: take all the system allows
+    // (--max-connections bounds the use; the systemd unit sets LimitNOFILE).
+    rlimit files{};
+    if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+        files.rlim_cur = files.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &files);
+    }
 
     try {
         Server server(config);
@@ -57,7 +65,10 @@ int main(int argc, char** argv) {
             {"tls", config.tls()},
             {"redis", config.redis.redacted()},
             {"provider", config.provider},
-            {"threads", config.threads},
+            {"io_threads", config.io_threads},
+            {"redis_workers", config.threads},
+            {"queue_max", config.queue_max},
+            {"max_connections", config.limits.max_connections},
             {"rate_limit", config.rate_limit},
         }));
 

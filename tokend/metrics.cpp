@@ -5,16 +5,6 @@
 
 namespace tka::tokend {
 
-std::string_view route_label(std::string_view path) {
-    for (std::string_view known :
-         {"/v2/tokens/create", "/v2/tokens/refresh", "/v2/tokens/revoke", "/healthz", "/metrics"}) {
-        if (path == known) {
-            return known;
-        }
-    }
-    return "other";
-}
-
 namespace {
 
 template <typename Histogram, typename Buckets>
@@ -63,6 +53,31 @@ void Metrics::tokens_refreshed(std::uint64_t n) {
 void Metrics::tokens_revoked(std::uint64_t n) {
     std::lock_guard lock(mutex_);
     revoked_ += n;
+}
+
+void Metrics::connection_opened() {
+    std::lock_guard lock(mutex_);
+    ++connections_open_;
+    ++connections_total_;
+}
+
+void Metrics::connection_closed() {
+    std::lock_guard lock(mutex_);
+    --connections_open_;
+}
+
+void Metrics::connection_refused(std::string_view reason) {
+    std::lock_guard lock(mutex_);
+    auto it = connections_refused_.find(reason);
+    if (it == connections_refused_.end()) {
+        it = connections_refused_.emplace(std::string(reason), 0).first;
+    }
+    ++it->second;
+}
+
+void Metrics::redis_queue_full() {
+    std::lock_guard lock(mutex_);
+    ++queue_full_;
 }
 
 namespace {
@@ -124,6 +139,22 @@ std::string Metrics::exposition() const {
             "Replica fences that ended without every broker confirming (a broker went stale "
             "or the bound passed).",
             fence_timeouts_);
+    out += fmt::format(
+        "# HELP tokend_connections_open Open client connections.\n"
+        "# TYPE tokend_connections_open gauge\ntokend_connections_open {}\n",
+        connections_open_);
+    counter(out, "tokend_connections_total", "Client connections accepted and served.",
+            connections_total_);
+    out += "# HELP tokend_connections_refused_total Connections refused at accept, by limit.\n";
+    out += "# TYPE tokend_connections_refused_total counter\n";
+    for (std::string_view reason : {"max_connections", "per_address"}) {
+        auto it = connections_refused_.find(reason);
+        out += fmt::format("tokend_connections_refused_total{{reason=\"{}\"}} {}\n", reason,
+                           it == connections_refused_.end() ? 0 : it->second);
+    }
+    counter(out, "tokend_redis_queue_full_total",
+            "Requests answered 503 because every Redis worker was busy and the queue full.",
+            queue_full_);
     return out;
 }
 

@@ -9,17 +9,22 @@
 //   tokend_tokens_revoked_total                    counter
 //   tokend_replica_fence_wait_seconds              histogram (le buckets, _sum, _count)
 //   tokend_replica_fence_timeouts_total            counter
+//   tokend_connections_open                        gauge
+//   tokend_connections_total                       counter (accepted and served)
+//   tokend_connections_refused_total{reason}       counter (max_connections, per_address)
+//   tokend_redis_queue_full_total                  counter (503: every Redis worker busy)
 //
 // The replica fence (common/replica_fence.hpp) runs after a refresh, a revoke and a create
 // that replaced tokens: how long it waited for the brokers' token replicas, and how often
 // a broker did not confirm (went stale while behind, or the bound passed).
 //
-// Route labels come from a fixed set (route_label) so label cardinality stays bounded
-// whatever paths clients send.
+// Route labels come from the route table (routes.hpp, route_label) so label cardinality stays
+// bounded whatever paths clients send.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -27,10 +32,6 @@
 #include <utility>
 
 namespace tka::tokend {
-
-// "/v2/tokens/create", "/v2/tokens/refresh", "/v2/tokens/revoke", "/healthz", "/metrics",
-// or "other" for anything else.
-std::string_view route_label(std::string_view path);
 
 class Metrics {
   public:
@@ -46,6 +47,11 @@ class Metrics {
     void tokens_refreshed(std::uint64_t n = 1);
     void tokens_revoked(std::uint64_t n);
     void replica_fence(double seconds, bool timed_out);
+    void connection_opened();
+    void connection_closed();
+    // reason: "max_connections" or "per_address"
+    void connection_refused(std::string_view reason);
+    void redis_queue_full();
 
     std::string exposition() const;
 
@@ -66,6 +72,10 @@ class Metrics {
     std::uint64_t revoked_ = 0;
     Histogram fence_wait_;
     std::uint64_t fence_timeouts_ = 0;
+    std::uint64_t connections_open_ = 0;
+    std::uint64_t connections_total_ = 0;
+    std::map<std::string, std::uint64_t, std::less<>> connections_refused_;
+    std::uint64_t queue_full_ = 0;
 };
 
 }  // namespace tka::tokend

@@ -83,10 +83,14 @@ ApiError error_for_status(int status) {
             return {404, "not_found", "no such endpoint"};
         case 405:
             return {405, "method_not_allowed", "method not allowed on this endpoint"};
+        case 408:
+            return {408, "request_timeout", "the request did not arrive in time"};
         case 413:
-            return {413, "payload_too_large", "the request body exceeds 64 KiB"};
+            return {413, "payload_too_large", "the request body is too large"};
         case 415:
             return {415, "unsupported_media_type", "the request body must be application/json"};
+        case 431:
+            return {431, "header_too_large", "the request header is too large"};
         case 429:
             return {429, "rate_limited", "too many requests; retry later"};
         case 503:

@@ -1,67 +1,77 @@
-// httplib wiring for tokend (see server.hpp).
+// The listening socket, the event loop and shutdown of tokend (see server.hpp).
 #include "tokend/server.hpp"
 
-#include <httplib.h>
+#include <openssl/ssl.h>
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <stdexcept>
 #include <thread>
-
-#include "tokend/responses.hpp"
+#include <vector>
 
 namespace tka::tokend {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using error_code = boost::system::error_code;
 
-// What one request learned on its way through httplib's callbacks, for the logger
-// callback at the end. httplib runs a request start to finish on one worker thread, so
-// a thread_local carries it from the pre-routing handler to the logger.
-struct RequestContext {
-    bool started = false;  // false: httplib rejected the request line before routing
-    Clock::time_point start;
-    std::string error;
-    std::string org_id;
-    std::string token_id;
-    std::string detail;
-    bool deferred = false;  // answer from the error handler once httplib drained the body
-};
+// How long stop() lets requests in progress finish before it ends the loop.
+constexpr std::chrono::seconds kDrainOnStop{15};
+// After an accept error (out of file descriptors), the pause before accepting again.
+constexpr std::chrono::milliseconds kAcceptRetry{50};
 
-thread_local RequestContext t_context;
-
-bool is_post_route(const std::string& path) {
-    return path == "/v2/tokens/create" || path == "/v2/tokens/refresh" ||
-           path == "/v2/tokens/revoke";
+ApiOptions api_options(const Config& config, RequestLog& log) {
+    ApiOptions o;
+    o.provider = config.provider;
+    o.log_line = [&log](const std::string& line) { log.write_line(line); };
+    return o;
 }
 
-bool is_chunked(const httplib::Request& req) {
-    return req.has_header("Transfer-Encoding");
+RedisWorkers::Options worker_options(const Config& config) {
+    RedisWorkers::Options o;
+    o.redis = redis_options(config);
+    o.threads = static_cast<std::size_t>(config.threads);
+    o.queue_max = static_cast<std::size_t>(config.queue_max);
+    return o;
 }
 
-bool has_sized_body(const httplib::Request& req) {
-    return !is_chunked(req) && req.get_header_value<uint64_t>("Content-Length") > 0;
-}
-
-void apply(const ApiResponse& from, httplib::Response& to) {
-    to.status = from.status;
-    for (const auto& [name, value] : from.headers) {
-        to.set_header(name, value);
+net::ssl::context tls_context(const Config& config) {
+    net::ssl::context tls(net::ssl::context::tls_server);
+    tls.set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                    net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
+                    net::ssl::context::no_tlsv1_1 | net::ssl::context::single_dh_use);
+    // An idle TLS connection gives its record buffers back.
+    SSL_CTX_set_mode(tls.native_handle(), SSL_MODE_RELEASE_BUFFERS);
+    try {
+        tls.use_certificate_chain_file(config.tls_cert);
+        tls.use_private_key_file(config.tls_key, net::ssl::context::pem);
+    } catch (const boost::system::system_error& e) {
+        throw std::runtime_error(
+            "cannot load the TLS certificate or key (--tls-cert, --tls-key): " +
+            std::string(e.what()));
     }
-    to.set_content(from.body, from.content_type.c_str());
-    t_context.error = from.error;
-    t_context.org_id = from.org_id;
-    t_context.token_id = from.token_id;
-    t_context.detail = from.detail;
+    return tls;
 }
 
-ApiRequest to_api_request(const httplib::Request& req) {
-    ApiRequest r;
-    r.method = req.method;
-    r.path = req.path;
-    r.content_type = req.get_header_value("Content-Type");
-    r.remote = req.remote_addr;
-    return r;
+net::ip::address listen_address(const std::string& host) {
+    error_code ec;
+    auto address = net::ip::make_address(host, ec);
+    if (!ec) {
+        return address;
+    }
+    net::io_context resolver_context;
+    tcp::resolver resolver(resolver_context);
+    auto results = resolver.resolve(host, "", ec);
+    if (ec || results.empty()) {
+        throw std::runtime_error("cannot listen on " + host + ": cannot resolve the host");
+    }
+    return results.begin()->endpoint().address();
 }
 
 }  // namespace
@@ -75,202 +85,101 @@ RedisOptions redis_options(const Config& config) {
     return o;
 }
 
-namespace {
-
-ApiOptions api_options(const Config& config, RequestLog& log) {
-    ApiOptions o;
-    o.provider = config.provider;
-    o.log_line = [&log](const std::string& line) { log.write_line(line); };
-    return o;
-}
-
-}  // namespace
-
 Server::Server(const Config& config)
     : config_(config),
       limiter_(config.rate_limit, config.effective_burst()),
-      redis_(redis_options(config), static_cast<std::size_t>(config.threads)),
-      api_(api_options(config, log_), redis_, metrics_, limiter_) {
-    if (config_.tls()) {
-        auto tls =
-            std::make_unique<httplib::SSLServer>(config_.tls_cert.c_str(), config_.tls_key.c_str());
-        if (!tls->is_valid()) {
-            throw std::runtime_error("cannot load the TLS certificate or key (--tls-cert, " +
-                                     std::string("--tls-key)"));
-        }
-        http_ = std::move(tls);
-    } else {
-        http_ = std::make_unique<httplib::Server>();
-    }
-    install_handlers();
-}
+      api_(api_options(config, log_), metrics_, limiter_),
+      workers_(worker_options(config)),
+      health_(redis_options(config),
+              [this](RedisConnection& redis) { return api_.healthz(redis); }),
+      connections_(config.limits.max_connections, config.limits.max_connections_per_address),
+      tls_(config.tls() ? std::optional<net::ssl::context>(tls_context(config)) : std::nullopt),
+      context_{config_.limits, api_, workers_, health_, metrics_, log_},
+      ioc_(config.io_threads),
+      acceptor_(ioc_),
+      accept_retry_(ioc_) {}
 
 Server::~Server() {
     stop();
 }
 
-void Server::install_handlers() {
-    httplib::Server& s = *http_;
-    const std::size_t threads = static_cast<std::size_t>(config_.threads);
-    s.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-    s.set_payload_max_length(kMaxBodyBytes);
-    s.set_read_timeout(10, 0);
-    s.set_write_timeout(10, 0);
-    s.set_keep_alive_max_count(100);
-    s.set_keep_alive_timeout(5);
-    // httplib writes the head and the body separately; with Nagle on, the body waits for
-    // the client's delayed ACK (~40 ms per keep-alive request). Accepted sockets inherit
-    // TCP_NODELAY from the listening socket.
-    s.set_tcp_nodelay(true);
-
-    // Every request passes here first, before httplib reads a body.
-    //  - A POST to a token endpoint goes on to the bounded-reader handlers below.
-    //  - Any other request with a Content-Length body goes on too, so httplib consumes the
-    //    body (at most 64 KiB, else 413) before we answer from the error handler: an
-    //    unread body would otherwise be parsed as the next request on a kept-alive
-    //    connection, which a proxy in front could be tricked into (request smuggling).
-    //  - Everything else is answered right here. A chunked body we do not want is left
-    //    unread: httplib's next parse fails on the chunk-size line and closes the
-    //    connection, and Connection: close tells the client so.
-    s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-        t_context = RequestContext{};
-        t_context.started = true;
-        t_context.start = Clock::now();
-        if (req.method == "POST" && is_post_route(req.path)) {
-            return httplib::Server::HandlerResponse::Unhandled;
-        }
-        if (has_sized_body(req)) {
-            t_context.deferred = true;
-            return httplib::Server::HandlerResponse::Unhandled;
-        }
-        apply(api_.handle(to_api_request(req)), res);
-        if (is_chunked(req)) {
-            res.set_header("Connection", "close");
-        }
-        return httplib::Server::HandlerResponse::Handled;
-    });
-
-    auto post = [this](const httplib::Request& req, httplib::Response& res,
-                       const httplib::ContentReader& reader) {
-        ApiRequest request = to_api_request(req);
-        bool too_large = false;
-        bool complete = false;
-        if (req.is_multipart_form_data()) {
-            // Not JSON (415 below), but consumed all the same; httplib insists on
-            // multipart callbacks for such bodies.
-            std::size_t total = 0;
-            complete = reader([](const httplib::MultipartFormData&) { return true; },
-                              [&](const char*, std::size_t length) {
-                                  total += length;
-                                  too_large = total > kMaxBodyBytes;
-                                  return !too_large;
-                              });
-        } else {
-            complete = reader([&](const char* data, std::size_t length) {
-                if (request.body.size() + length > kMaxBodyBytes) {
-                    too_large = true;
-                    return false;
-                }
-                request.body.append(data, length);
-                return true;
-            });
-        }
-        if (!complete) {
-            // httplib sets 413 itself for an oversized Content-Length (and skips the
-            // body); our reader stops chunked bodies. Anything else is a broken upload.
-            too_large = too_large || res.status == 413;
-            if (!too_large) {
-                ApiResponse bad;
-                bad.status = 400;
-                bad.error = "invalid_request";
-                bad.body = error_body({400, "invalid_request", "the request body is incomplete"});
-                apply(bad, res);
-                res.set_header("Connection", "close");
-                return;
-            }
-            request.body_too_large = true;
-            res.set_header("Connection", "close");
-        }
-        apply(api_.handle(request), res);
-    };
-    for (const char* path : {"/v2/tokens/create", "/v2/tokens/refresh", "/v2/tokens/revoke"}) {
-        s.Post(path, post);
+int Server::bind() {
+    const std::string where = config_.listen_host + ":" + std::to_string(config_.listen_port);
+    tcp::endpoint endpoint(listen_address(config_.listen_host),
+                           static_cast<unsigned short>(config_.listen_port));
+    error_code ec;
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) {
+        // SO_REUSEADDR only lets a restarted tokend bind while old connections linger in
+        // TIME_WAIT; a port another process listens on still fails (no SO_REUSEPORT).
+        acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
     }
+    if (!ec) {
+        acceptor_.bind(endpoint, ec);
+    }
+    if (!ec) {
+        acceptor_.listen(net::socket_base::max_listen_connections, ec);
+    }
+    if (ec) {
+        error_code ignored;
+        acceptor_.close(ignored);
+        throw std::runtime_error("cannot listen on " + where + ": " + ec.message());
+    }
+    port_ = acceptor_.local_endpoint().port();
+    return port_;
+}
 
-    // httplib's own errors (malformed request line, 413 before a handler) get the same
-    // JSON error body as ours; deferred requests (see above) get their real answer here.
-    s.set_error_handler(httplib::Server::HandlerWithResponse(
-        [this](const httplib::Request& req, httplib::Response& res) {
-            if (!res.body.empty()) {
-                return httplib::Server::HandlerResponse::Unhandled;  // already ours
-            }
-            if (t_context.deferred && res.status != 413) {
-                t_context.deferred = false;
-                ApiRequest request = to_api_request(req);
-                request.body = req.body;
-                apply(api_.handle(request), res);
-                return httplib::Server::HandlerResponse::Handled;
-            }
-            ApiError error = error_for_status(res.status);
-            res.set_content(error_body(error), "application/json");
-            if (t_context.error.empty()) {
-                t_context.error = error.code;
-            }
-            return httplib::Server::HandlerResponse::Handled;
-        }));
-
-    s.set_exception_handler(
-        [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
-            std::string what = "unknown exception";
-            try {
-                if (ep) {
-                    std::rethrow_exception(ep);
-                }
-            } catch (const std::exception& e) {
-                what = e.what();
-            } catch (...) {
-            }
-            ApiError error = error_for_status(500);
-            res.status = 500;
-            res.set_content(error_body(error), "application/json");
-            t_context.error = error.code;
-            t_context.detail = what;
-        });
-
-    // Called once per response, whatever produced it.
-    s.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
-        double seconds = t_context.started
-                             ? std::chrono::duration<double>(Clock::now() - t_context.start).count()
-                             : 0.0;
-        metrics_.observe_request(route_label(req.path), res.status, seconds);
-        LogEntry entry;
-        entry.method = req.method;
-        entry.path = req.path;
-        entry.status = res.status;
-        entry.duration_ms = seconds * 1000;
-        entry.remote = req.remote_addr;
-        entry.org_id = t_context.org_id;
-        entry.token_id = t_context.token_id;
-        entry.error = res.status >= 400 ? t_context.error : std::string();
-        entry.detail = t_context.detail;
-        log_.write(entry);
-        t_context = RequestContext{};
+void Server::accept() {
+    acceptor_.async_accept(net::make_strand(ioc_), [this](error_code ec, tcp::socket socket) {
+        on_accept(ec, std::move(socket));
     });
 }
 
-int Server::bind() {
-    int port = 0;
-    if (config_.listen_port == 0) {
-        port = http_->bind_to_any_port(config_.listen_host);
-    } else if (http_->bind_to_port(config_.listen_host, config_.listen_port)) {
-        port = config_.listen_port;
+void Server::on_accept(const error_code& ec, tcp::socket socket) {
+    if (ec == net::error::operation_aborted || !acceptor_.is_open()) {
+        return;  // stopping
     }
-    if (port <= 0) {
-        throw std::runtime_error("cannot listen on " + config_.listen_host + ":" +
-                                 std::to_string(config_.listen_port));
+    if (ec) {
+        // Out of file descriptors (or another transient failure): pause instead of
+        // spinning, and say so at most once a minute.
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last_accept_error_log_ > std::chrono::minutes(1)) {
+            last_accept_error_log_ = now;
+            nlohmann::ordered_json line;
+            line["ts"] = format_log_time(std::chrono::system_clock::now());
+            line["level"] = "warning";
+            line["event"] = "accept_failed";
+            line["error"] = ec.message();
+            log_.write_line(line.dump());
+        }
+        accept_retry_.expires_after(kAcceptRetry);
+        accept_retry_.async_wait([this](error_code wait_ec) {
+            if (!wait_ec) {
+                accept();
+            }
+        });
+        return;
     }
-    port_ = port;
-    return port;
+    error_code peer_ec;
+    const auto peer = socket.remote_endpoint(peer_ec);
+    if (!peer_ec) {
+        ConnectionLimits::Slot slot;
+        switch (connections_.try_open(peer.address(), slot)) {
+            case ConnectionLimits::Refusal::none:
+                start_session(std::move(socket), std::move(slot), context_,
+                              tls_ ? &*tls_ : nullptr);
+                break;
+            case ConnectionLimits::Refusal::max_connections:
+                metrics_.connection_refused("max_connections");
+                refuse_connection(std::move(socket), tls_.has_value(), refusing_);
+                break;
+            case ConnectionLimits::Refusal::per_address:
+                metrics_.connection_refused("per_address");
+                refuse_connection(std::move(socket), tls_.has_value(), refusing_);
+                break;
+        }
+    }
+    accept();
 }
 
 bool Server::listen() {
@@ -283,36 +192,64 @@ bool Server::listen() {
             return true;
         }
     }
-    bool ok = http_->listen_after_bind();
+    accept();
+    auto run = [this] {
+        for (;;) {
+            try {
+                ioc_.run();
+                return;
+            } catch (const std::exception& e) {
+                // A handler threw (out of memory, a bug): log it and keep serving.
+                nlohmann::ordered_json line;
+                line["ts"] = format_log_time(std::chrono::system_clock::now());
+                line["level"] = "error";
+                line["event"] = "event_loop_exception";
+                line["error"] = e.what();
+                log_.write_line(line.dump());
+            }
+        }
+    };
+    std::vector<std::thread> threads;
+    for (int i = 1; i < config_.io_threads; ++i) {
+        threads.emplace_back(run);
+    }
+    run();
+    for (auto& t : threads) {
+        t.join();
+    }
     std::lock_guard lock(mutex_);
     listen_done_ = true;
     done_cv_.notify_all();
-    return ok || stop_requested_;
+    return !listen_failed_;
 }
 
 void Server::stop() {
     std::unique_lock lock(mutex_);
-    if (stop_requested_ && (listen_done_ || !listen_started_)) {
-        return;
-    }
-    bool first = !stop_requested_;
-    stop_requested_ = true;
-    if (!listen_started_) {
-        return;  // listen() will see the flag and return at once
-    }
-    if (first) {
-        // listen_after_bind may not have set is_running yet; httplib's stop() is a no-op
-        // until it has, so wait for it (or for listen to end by itself).
-        while (!listen_done_ && !http_->is_running()) {
+    if (!stop_requested_) {
+        stop_requested_ = true;
+        if (listen_started_ && !listen_done_) {
+            net::post(ioc_, [this] {
+                error_code ignored;
+                acceptor_.close(ignored);
+                accept_retry_.cancel();
+            });
+            context_.stopping = true;
             lock.unlock();
-            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+            // Requests in progress finish (their Redis work and their answer), bounded.
+            const auto deadline = std::chrono::steady_clock::now() + kDrainOnStop;
+            while (context_.in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            }
+            ioc_.stop();
             lock.lock();
         }
-        if (!listen_done_) {
-            http_->stop();
-        }
     }
-    done_cv_.wait(lock, [this] { return listen_done_; });
+    if (listen_started_) {
+        done_cv_.wait(lock, [this] { return listen_done_; });
+    }
+    lock.unlock();
+    workers_.stop();
+    health_.stop();
 }
 
 }  // namespace tka::tokend

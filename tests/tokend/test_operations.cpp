@@ -3,11 +3,13 @@
 #include <catch2/catch.hpp>
 
 #include <csignal>
+#include <future>
 #include <thread>
 
 #include "common/identifiers.hpp"
 #include "tests/tokend/tokend_harness.hpp"
 #include "tokend/api.hpp"
+#include "tokend/redis_workers.hpp"
 
 using namespace tka::test;
 using nlohmann::json;
@@ -179,14 +181,15 @@ TEST_CASE("the access log has one JSON line per request and no secrets", "[token
     CHECK(requests == 9);
 }
 
-TEST_CASE("pooled connections that Redis closed while idle are replaced without a 503",
+TEST_CASE("worker connections that Redis closed while idle are replaced without a 503",
           "[tokend][outage]") {
     RedisServer redis;
     TestOrg org = make_org(redis);
-    tka::RedisPool pool(redis.options(), 1);  // one connection: every request reuses it
+    // One worker: every request reuses its connection; probe it before every job.
+    tka::tokend::RedisWorkers workers({redis.options(), 1, 16, std::chrono::milliseconds(0)});
     tka::tokend::Metrics metrics;
     tka::tokend::RateLimiter limiter(0, 0);
-    tka::tokend::Api api({"test", std::chrono::milliseconds(0), {}}, pool, metrics, limiter);
+    tka::tokend::Api api({"test", {}}, metrics, limiter);
     auto request = [&](const std::string& path, const std::string& body) {
         tka::tokend::ApiRequest r;
         r.method = body.empty() ? "GET" : "POST";
@@ -194,7 +197,12 @@ TEST_CASE("pooled connections that Redis closed while idle are replaced without 
         r.content_type = "application/json";
         r.body = body;
         r.remote = "127.0.0.1";
-        return api.handle(r);
+        std::promise<tka::tokend::ApiResponse> answer;
+        tka::tokend::RedisWorkers::Job job = [&](tka::RedisConnection& conn) {
+            answer.set_value(api.handle(r, conn));
+        };
+        REQUIRE(workers.try_submit(job));
+        return answer.get_future().get();
     };
     auto killer = redis.connect();
     auto kill_clients = [&] {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "tokend/metrics.hpp"
+#include "tokend/routes.hpp"
 #include "tokend/request_log.hpp"
 #include "tokend/responses.hpp"
 
