@@ -228,8 +228,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                 break;
         }
         Api& api = ctx_.api;
-        RedisWorkers::Job job = [reply, &api, request = std::move(api_request)](
-                                    RedisConnection& redis) { reply(api.execute(request, redis)); };
+        TokenService* service = ctx_.service;
+        RedisWorkers::Job job = [reply, &api, service,
+                                 request = std::move(api_request)](RedisConnection& redis) {
+            reply(service ? api.execute(request, *service) : api.execute(request, redis));
+        };
         if (!ctx_.workers.try_submit(job)) {
             ctx_.metrics.redis_queue_full();
             respond(busy("every Redis worker is busy; retry later"));

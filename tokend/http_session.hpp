@@ -43,6 +43,9 @@ struct SessionContext {
     std::atomic<int> in_flight{0};
     // Set by stop(): sessions close after their current answer instead of keeping alive.
     std::atomic<bool> stopping{false};
+    // When set, the token endpoints run against this service instead of Redis (the HTTP
+    // fuzzer's in-memory store); it must be safe to call from every worker.
+    TokenService* service = nullptr;
 };
 
 // Starts serving an accepted connection; `slot` is its place in the connection limits.

@@ -6,9 +6,9 @@
 #include <string>
 
 #include "tokend/metrics.hpp"
-#include "tokend/routes.hpp"
 #include "tokend/request_log.hpp"
 #include "tokend/responses.hpp"
+#include "tokend/routes.hpp"
 
 using namespace tka::tokend;
 
