@@ -6,6 +6,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config g++ clang-format clang-14
+  libfuzzer-14-dev  # scripts/fuzz.sh: libFuzzer for clang-14 (-fsanitize=fuzzer)
   dpkg-dev file  # cpack -G DEB: dpkg-shlibdeps finds the packages' library dependencies
   libhiredis-dev libssl-dev libfmt-dev catch2 nlohmann-json3-dev libcpp-httplib-dev
   libcli11-dev libcjson-dev

@@ -9,14 +9,18 @@
 #                     build/release-tests, then cpack -G DEB into build/release-tests/packages
 #   clang-14 build    the whole tree (product and tests) with clang-14 at -O0 without debug
 #                     info, warnings as errors, in build/clang (compiled and linked, not run)
+#   fuzzing           scripts/fuzz.sh: the libFuzzer targets of fuzz/ in build/fuzz, each run
+#                     for TKA_FUZZ_SECONDS (default 60) over a copy of its seed corpus
 #   tests             every test with ctest in build/test, including the package test,
 #                     which installs the packages built above, uses and purges them
 #                     (skipped when not root)
-# Exit status: a failing build's, else ctest's, or 1 when only the formatting check
-# failed. Works from any directory, on a fresh clone, as root or not, without a terminal.
+# Exit status: a failing build's, else ctest's, else the fuzzing step's, or 1 when only
+# the formatting check failed. Works from any directory, on a fresh clone, as root or not,
+# without a terminal.
 #
 #   scripts/test.sh                 # everything
 #   TKA_TEST_JOBS=1 scripts/test.sh # run tests one at a time
+#   TKA_FUZZ_SECONDS=300 scripts/test.sh # fuzz each target 5 minutes (0: seed corpus only)
 #   scripts/test.sh -R tokenctl     # extra arguments go to ctest
 set -euo pipefail
 
@@ -102,6 +106,12 @@ clang_build() {
 }
 step "clang-14 build (-O0, tests, not run)" clang_build
 
+# Coverage-guided fuzzing with ASan + UBSan; a crash, leak, timeout or sanitizer report
+# fails the run like a failing test, after the tests have run.
+fuzz_status=0
+step "fuzzing (${TKA_FUZZ_SECONDS:-60} s per target)" \
+  "$root/scripts/fuzz.sh" "${TKA_FUZZ_SECONDS:-60}" </dev/null || fuzz_status=$?
+
 # Sanitizer reports make a test fail, with a stack trace in its output.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
@@ -116,5 +126,8 @@ step "tests (ctest -j$jobs)" \
 echo "=== test.sh: total: $(($(date +%s) - started)) s" >&2
 if [ "$ctest_status" -ne 0 ]; then
   exit "$ctest_status"
+fi
+if [ "$fuzz_status" -ne 0 ]; then
+  exit "$fuzz_status"
 fi
 exit "$format_status"
