@@ -90,6 +90,33 @@ std::string finish(Config& c, const std::string& listen) {
     return {};
 }
 
+// The throttling checks that CLI11 cannot express: address lists, the header name, and
+// flags that only make sense together. Returns an error message or "".
+std::string finish_throttle(ThrottleOptions& t, const std::vector<std::string>& allow_text,
+                            const std::vector<std::string>& proxy_text) {
+    if (t.auth_fail_max_penalty_s < t.auth_fail_penalty_s) {
+        return "--auth-fail-max-penalty-s must not be below --auth-fail-penalty-s";
+    }
+    auto allow = IpRangeSet::parse(allow_text);
+    if (auto* error = std::get_if<std::string>(&allow)) {
+        return fmt::format("invalid --throttle-allow: {}", *error);
+    }
+    t.allow = std::get<IpRangeSet>(std::move(allow));
+    auto proxies = IpRangeSet::parse(proxy_text);
+    if (auto* error = std::get_if<std::string>(&proxies)) {
+        return fmt::format("invalid --trusted-proxy: {}", *error);
+    }
+    t.proxy.trusted_proxies = std::get<IpRangeSet>(std::move(proxies));
+    if (!t.proxy.header.empty() && !valid_header_name(t.proxy.header)) {
+        return "invalid --client-address-header: expected a header name such as "
+               "X-Forwarded-For";
+    }
+    if (t.proxy.header.empty() != t.proxy.trusted_proxies.empty()) {
+        return "--trusted-proxy and --client-address-header must be given together";
+    }
+    return {};
+}
+
 // CLI11 reads "nan" and "inf" as numbers and a NaN passes every Range check.
 const CLI::Validator finite_number(
     [](std::string& text) -> std::string {
@@ -200,6 +227,51 @@ ConfigResult parse_config(const std::vector<std::string>& args) {
               "TOKEND_MAX_REQUESTS_PER_CONNECTION",
               "requests on one kept-alive connection before it is closed", 1, 100000000);
 
+    // Failure throttling (tokend/auth_throttle.hpp), its allow-list and the reverse proxies
+    // whose client-address header is believed (tokend/client_address.hpp).
+    ThrottleOptions& t = c.throttle;
+    std::vector<std::string> allow_text;
+    std::vector<std::string> proxy_text;
+    app.add_option("--auth-fail-threshold", t.auth_fail_threshold,
+                   "failure score of a client address above which it is blocked (0: off)")
+        ->envname("TOKEND_AUTH_FAIL_THRESHOLD")
+        ->check(CLI::Range(0, 1000000))
+        ->capture_default_str();
+    app.add_option("--auth-fail-halflife-s", t.auth_fail_halflife_s,
+                   "seconds for a failure score to halve")
+        ->envname("TOKEND_AUTH_FAIL_HALFLIFE_S")
+        ->check(finite_number)
+        ->check(CLI::Range(0.001, 86400.0))
+        ->capture_default_str();
+    app.add_option("--auth-fail-penalty-s", t.auth_fail_penalty_s,
+                   "first block in seconds; doubles with each further block")
+        ->envname("TOKEND_AUTH_FAIL_PENALTY_S")
+        ->check(CLI::Range(1, 86400))
+        ->capture_default_str();
+    app.add_option("--auth-fail-max-penalty-s", t.auth_fail_max_penalty_s,
+                   "longest block in seconds")
+        ->envname("TOKEND_AUTH_FAIL_MAX_PENALTY_S")
+        ->check(CLI::Range(1, 86400))
+        ->capture_default_str();
+    app.add_option("--org-fail-threshold", t.org_fail_threshold,
+                   "failure score of an organization above which its failing addresses are "
+                   "blocked (0: off)")
+        ->envname("TOKEND_ORG_FAIL_THRESHOLD")
+        ->check(CLI::Range(0, 1000000))
+        ->capture_default_str();
+    app.add_option("--throttle-allow", allow_text,
+                   "CIDR[,CIDR...]: addresses never throttled nor rate limited (repeatable)")
+        ->envname("TOKEND_THROTTLE_ALLOW")
+        ->allow_extra_args(false);
+    app.add_option("--trusted-proxy", proxy_text,
+                   "CIDR[,CIDR...]: reverse proxies whose --client-address-header is believed "
+                   "(repeatable)")
+        ->envname("TOKEND_TRUSTED_PROXY")
+        ->allow_extra_args(false);
+    app.add_option("--client-address-header", t.proxy.header,
+                   "header naming the client behind a trusted proxy, e.g. X-Forwarded-For")
+        ->envname("TOKEND_CLIENT_ADDRESS_HEADER");
+
     // CLI11 wants argv-style input; it parses a reversed vector.
     std::vector<std::string> reversed(args.rbegin(), args.rend());
     try {
@@ -216,6 +288,9 @@ ConfigResult parse_config(const std::vector<std::string>& args) {
     l.idle_timeout = HttpLimits::ms(idle_ms);
     l.write_timeout = HttpLimits::ms(write_ms);
     if (auto error = finish(c, listen); !error.empty()) {
+        return {std::nullopt, 2, error};
+    }
+    if (auto error = finish_throttle(t, allow_text, proxy_text); !error.empty()) {
         return {std::nullopt, 2, error};
     }
     return {c, 0, {}};

@@ -10,6 +10,7 @@
 
 #include "common/redis_url.hpp"
 #include "tokend/http_limits.hpp"
+#include "tokend/throttle_options.hpp"
 
 namespace tka::tokend {
 
@@ -30,6 +31,7 @@ struct Config {
     int redis_timeout_ms = 500;  // Redis connect and command timeout, milliseconds
     double rate_limit = 0;       // requests per second per remote address; 0 = off
     double rate_burst = 0;       // bucket size; 0 = max(1, ceil(2 * rate_limit))
+    ThrottleOptions throttle;    // failure throttling, allow-list, reverse proxies
 
     bool tls() const { return !tls_cert.empty(); }
     double effective_burst() const;

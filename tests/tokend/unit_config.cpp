@@ -112,3 +112,100 @@ TEST_CASE("tokend --version exits 0 with the project version", "[tokend][unit]")
     CHECK(r.exit_code == 0);
     CHECK(r.message == std::string("tokend ") + TKA_VERSION + "\n");
 }
+
+TEST_CASE("config: throttling defaults", "[tokend][unit]") {
+    auto r = parse_config(kRequired);
+    REQUIRE(r.config);
+    const ThrottleOptions& t = r.config->throttle;
+    CHECK(t.auth_fail_threshold == 30);
+    CHECK(t.auth_fail_halflife_s == 60);
+    CHECK(t.auth_fail_penalty_s == 10);
+    CHECK(t.auth_fail_max_penalty_s == 900);
+    CHECK(t.org_fail_threshold == 100);
+    CHECK(t.allow.empty());
+    CHECK(t.proxy.trusted_proxies.empty());
+    CHECK(t.proxy.header.empty());
+    CHECK_FALSE(t.proxy.enabled());
+
+    auto help = parse_config(std::vector<std::string>{"--help"});
+    for (const char* flag :
+         {"--auth-fail-threshold", "--auth-fail-halflife-s", "--auth-fail-penalty-s",
+          "--auth-fail-max-penalty-s", "--org-fail-threshold", "--throttle-allow",
+          "--trusted-proxy", "--client-address-header"}) {
+        CAPTURE(flag);
+        CHECK(help.message.find(flag) != std::string::npos);
+    }
+    CHECK(help.message.find("900") != std::string::npos);
+}
+
+TEST_CASE("config: throttling flags", "[tokend][unit]") {
+    auto r = parse_config(with(
+        {"--auth-fail-threshold", "0", "--auth-fail-halflife-s", "2.5", "--auth-fail-penalty-s",
+         "1", "--auth-fail-max-penalty-s", "5", "--org-fail-threshold", "500", "--throttle-allow",
+         "10.0.0.0/8, 192.0.2.7", "--throttle-allow", "2001:db8::/32", "--trusted-proxy",
+         "127.0.0.1,::1", "--client-address-header", "X-Real-IP"}));
+    REQUIRE(r.config);
+    const ThrottleOptions& t = r.config->throttle;
+    CHECK(t.auth_fail_threshold == 0);
+    CHECK(t.auth_fail_halflife_s == 2.5);
+    CHECK(t.auth_fail_penalty_s == 1);
+    CHECK(t.auth_fail_max_penalty_s == 5);
+    CHECK(t.org_fail_threshold == 500);
+    CHECK(t.allow.ranges().size() == 3);
+    CHECK(t.allow.contains(std::string_view("10.20.30.40")));
+    CHECK(t.allow.contains(std::string_view("2001:db8::5")));
+    CHECK(t.proxy.enabled());
+    CHECK(t.proxy.header == "X-Real-IP");
+    CHECK(t.proxy.trusted_proxies.contains(std::string_view("::1")));
+}
+
+TEST_CASE("config: throttling from the environment", "[tokend][unit]") {
+    ScopedEnv threshold("TOKEND_AUTH_FAIL_THRESHOLD", "12");
+    ScopedEnv halflife("TOKEND_AUTH_FAIL_HALFLIFE_S", "30");
+    ScopedEnv penalty("TOKEND_AUTH_FAIL_PENALTY_S", "3");
+    ScopedEnv max_penalty("TOKEND_AUTH_FAIL_MAX_PENALTY_S", "60");
+    ScopedEnv org("TOKEND_ORG_FAIL_THRESHOLD", "0");
+    ScopedEnv allow("TOKEND_THROTTLE_ALLOW", "10.0.0.0/8, 2001:db8::/32");
+    ScopedEnv proxy("TOKEND_TRUSTED_PROXY", "192.0.2.1");
+    ScopedEnv header("TOKEND_CLIENT_ADDRESS_HEADER", "X-Forwarded-For");
+    auto r = parse_config(kRequired);
+    REQUIRE(r.config);
+    const ThrottleOptions& t = r.config->throttle;
+    CHECK(t.auth_fail_threshold == 12);
+    CHECK(t.auth_fail_halflife_s == 30);
+    CHECK(t.auth_fail_penalty_s == 3);
+    CHECK(t.auth_fail_max_penalty_s == 60);
+    CHECK(t.org_fail_threshold == 0);
+    CHECK(t.allow.ranges().size() == 2);
+    CHECK(t.proxy.enabled());
+    CHECK(t.proxy.header == "X-Forwarded-For");
+
+    auto flag = parse_config(with({"--throttle-allow", "192.0.2.9"}));
+    REQUIRE(flag.config);
+    CHECK(flag.config->throttle.allow.ranges().size() == 1);
+}
+
+TEST_CASE("config: bad throttling values are refused with one line", "[tokend][unit]") {
+    auto args = GENERATE_REF(
+        with({"--auth-fail-threshold", "-1"}), with({"--auth-fail-threshold", "1.5"}),
+        with({"--auth-fail-threshold", "many"}), with({"--auth-fail-halflife-s", "nan"}),
+        with({"--auth-fail-halflife-s", "inf"}), with({"--auth-fail-halflife-s", "0"}),
+        with({"--auth-fail-halflife-s", "-60"}), with({"--auth-fail-halflife-s", "1e9"}),
+        with({"--auth-fail-penalty-s", "0"}), with({"--auth-fail-max-penalty-s", "0"}),
+        with({"--auth-fail-penalty-s", "60", "--auth-fail-max-penalty-s", "30"}),
+        with({"--org-fail-threshold", "-5"}), with({"--throttle-allow", "garbage"}),
+        with({"--throttle-allow", "10.0.0.1/8"}), with({"--throttle-allow", "10.0.0.0/33"}),
+        with({"--throttle-allow", "::/129"}), with({"--throttle-allow", ""}),
+        with({"--throttle-allow", "10.0.0.0/8,,::1"}),
+        with({"--throttle-allow", "10.0.0.0/8", "192.0.2.7"}),
+        with({"--throttle-allow", "10.0.0.0/8\n192.0.2.7"}),
+        with({"--trusted-proxy", "localhost", "--client-address-header", "X-Forwarded-For"}),
+        with({"--trusted-proxy", "127.0.0.1"}), with({"--client-address-header", "X-Real-IP"}),
+        with({"--trusted-proxy", "127.0.0.1", "--client-address-header", "X Real IP"}),
+        with({"--trusted-proxy", "127.0.0.1", "--client-address-header", "X-Real-IP\nX: 1"}));
+    auto r = parse_config(args);
+    CHECK_FALSE(r.config);
+    CHECK(r.exit_code != 0);
+    CHECK_FALSE(r.message.empty());
+    CHECK(r.message.find('\n') == std::string::npos);
+}
