@@ -41,10 +41,10 @@ ApiResponse unavailable(const RedisError& e, Metrics& metrics) {
 
 }  // namespace
 
-Api::Api(ApiOptions options, Metrics& metrics, RateLimiter& limiter)
-    : options_(std::move(options)), metrics_(metrics), limiter_(limiter) {}
+Api::Api(ApiOptions options, Metrics& metrics, RateLimiter& limiter, AuthThrottle& throttle)
+    : options_(std::move(options)), metrics_(metrics), limiter_(limiter), throttle_(throttle) {}
 
-std::optional<ApiResponse> Api::precheck(const ApiRequest& request) {
+std::optional<ApiResponse> Api::precheck(ApiRequest& request) {
     const RouteSpec* spec = find_route(request.path);
     if (!spec) {
         return error_response(error_for_status(404));
@@ -57,10 +57,12 @@ std::optional<ApiResponse> Api::precheck(const ApiRequest& request) {
     if (spec->lane != Lane::redis) {
         return std::nullopt;
     }
-    if (auto d = limiter_.check(request.remote, RateLimiter::Clock::now()); !d.allowed) {
-        auto r = error_response(error_for_status(429));
-        r.headers.emplace_back("Retry-After", std::to_string(d.retry_after_seconds));
-        return r;
+    if (!throttle_.exempt(request.remote)) {
+        if (auto d = limiter_.check(request.remote, RateLimiter::Clock::now()); !d.allowed) {
+            auto r = error_response(error_for_status(429));
+            r.headers.emplace_back("Retry-After", std::to_string(d.retry_after_seconds));
+            return r;
+        }
     }
     if (!is_json_content_type(request.content_type)) {
         return error_response(error_for_status(415));
@@ -68,26 +70,83 @@ std::optional<ApiResponse> Api::precheck(const ApiRequest& request) {
     if (request.body_too_large) {
         return error_response(error_for_status(413));
     }
+    auto parsed = parse(request);
+    if (auto* refused = std::get_if<ApiResponse>(&parsed)) {
+        // A malformed credential is a wrong one (401): it counts for the throttle too.
+        record_outcome(request.remote, refused->org_id, *refused);
+        return std::move(*refused);
+    }
+    request.parsed = std::move(std::get<ParsedBody>(parsed));
+    std::string org;
+    if (auto* c = std::get_if<CreateRequest>(&request.parsed)) {
+        org = c->organization_id;
+    } else if (auto* v = std::get_if<RevokeRequest>(&request.parsed)) {
+        org = v->organization_id;
+    }
+    if (throttle_.enabled()) {
+        const auto d = throttle_.check(request.remote, org, AuthThrottle::Clock::now());
+        if (!d.allowed) {
+            auto r = error_response(error_for_status(429));
+            r.headers.emplace_back("Retry-After", std::to_string(d.retry_after_seconds));
+            r.org_id = org;
+            r.detail = "throttled after repeated authentication failures";
+            return r;
+        }
+    }
     return std::nullopt;
 }
 
-ApiResponse Api::execute(const ApiRequest& request, TokenService& service) {
-    try {
-        switch (find_route(request.path)->route) {
-            case Route::create:
-                return create(request, service);
-            case Route::refresh:
-                return refresh(request, service);
-            case Route::revoke:
-                return revoke(request, service);
-            case Route::healthz:
-            case Route::metrics:
-                break;
+std::variant<ParsedBody, ApiResponse> Api::parse(const ApiRequest& request) const {
+    auto refuse = [](const ApiError& e) { return error_response(e); };
+    switch (find_route(request.path)->route) {
+        case Route::create: {
+            auto p = parse_create(request.body);
+            if (auto* e = std::get_if<ApiError>(&p)) {
+                return refuse(*e);
+            }
+            return ParsedBody(std::move(std::get<CreateRequest>(p)));
         }
-        return error_response(error_for_status(404));
+        case Route::refresh: {
+            auto p = parse_refresh(request.body);
+            if (auto* e = std::get_if<ApiError>(&p)) {
+                return refuse(*e);
+            }
+            return ParsedBody(std::move(std::get<RefreshRequest>(p)));
+        }
+        case Route::revoke: {
+            auto p = parse_revoke(request.body);
+            if (auto* e = std::get_if<ApiError>(&p)) {
+                return refuse(*e);
+            }
+            return ParsedBody(std::move(std::get<RevokeRequest>(p)));
+        }
+        case Route::healthz:
+        case Route::metrics:
+            break;
+    }
+    return error_response(error_for_status(404));
+}
+
+ApiResponse Api::execute(const ApiRequest& request, TokenService& service) {
+    ApiResponse answer;
+    std::string org;
+    try {
+        if (auto* c = std::get_if<CreateRequest>(&request.parsed)) {
+            org = c->organization_id;
+            answer = create(*c, service);
+        } else if (auto* f = std::get_if<RefreshRequest>(&request.parsed)) {
+            answer = refresh(*f, service);
+        } else if (auto* v = std::get_if<RevokeRequest>(&request.parsed)) {
+            org = v->organization_id;
+            answer = revoke(*v, service);
+        } else {
+            return error_response(error_for_status(404));  // not a token request
+        }
     } catch (const RedisError& e) {
         return unavailable(e, metrics_);
     }
+    record_outcome(request.remote, org, answer);
+    return answer;
 }
 
 ApiResponse Api::execute(const ApiRequest& request, RedisConnection& redis) {
@@ -95,7 +154,7 @@ ApiResponse Api::execute(const ApiRequest& request, RedisConnection& redis) {
     return execute(request, service);
 }
 
-ApiResponse Api::handle(const ApiRequest& request, RedisConnection& redis) {
+ApiResponse Api::handle(ApiRequest request, RedisConnection& redis) {
     if (auto answer = precheck(request)) {
         return *answer;
     }
@@ -110,12 +169,40 @@ ApiResponse Api::handle(const ApiRequest& request, RedisConnection& redis) {
     return metrics();
 }
 
-ApiResponse Api::create(const ApiRequest& request, TokenService& service) {
-    auto parsed = parse_create(request.body);
-    if (auto* e = std::get_if<ApiError>(&parsed)) {
-        return error_response(*e);
+void Api::record_outcome(const std::string& client, const std::string& org_id,
+                         const ApiResponse& answer) {
+    if (!throttle_.enabled()) {
+        return;
     }
-    auto& req = std::get<CreateRequest>(parsed);
+    const auto now = AuthThrottle::Clock::now();
+    if (answer.status == 401) {
+        const auto outcome = throttle_.failure(client, org_id, now);
+        // One warning when a block starts, never one per refused request.
+        for (const auto& [level, o] : {std::pair{"address", outcome.address},
+                                       std::pair{"organization", outcome.organization}}) {
+            if (o.blocked && options_.log_line) {
+                nlohmann::ordered_json line;
+                line["ts"] = format_log_time(std::chrono::system_clock::now());
+                line["level"] = "warning";
+                line["event"] = "auth_throttle_block";
+                line["scope"] = level;
+                line["remote"] = client;
+                if (!org_id.empty()) {
+                    line["org"] = org_id;
+                }
+                line["penalty_s"] = o.penalty_seconds;
+                line["message"] =
+                    "repeated authentication failures: requests answered 429 for the penalty";
+                options_.log_line(line.dump());
+            }
+        }
+    } else if (answer.status == 200 || answer.status == 403 || answer.status == 404 ||
+               answer.status == 410) {
+        throttle_.success(client, now);
+    }
+}
+
+ApiResponse Api::create(const CreateRequest& req, TokenService& service) {
     try {
         IssuedToken token = service.create(req, unix_now());
         metrics_.tokens_issued();
@@ -130,12 +217,7 @@ ApiResponse Api::create(const ApiRequest& request, TokenService& service) {
     }
 }
 
-ApiResponse Api::refresh(const ApiRequest& request, TokenService& service) {
-    auto parsed = parse_refresh(request.body);
-    if (auto* e = std::get_if<ApiError>(&parsed)) {
-        return error_response(*e);
-    }
-    auto& req = std::get<RefreshRequest>(parsed);
+ApiResponse Api::refresh(const RefreshRequest& req, TokenService& service) {
     try {
         IssuedToken token = service.refresh(req, unix_now());
         metrics_.tokens_refreshed();
@@ -150,12 +232,7 @@ ApiResponse Api::refresh(const ApiRequest& request, TokenService& service) {
     }
 }
 
-ApiResponse Api::revoke(const ApiRequest& request, TokenService& service) {
-    auto parsed = parse_revoke(request.body);
-    if (auto* e = std::get_if<ApiError>(&parsed)) {
-        return error_response(*e);
-    }
-    auto& req = std::get<RevokeRequest>(parsed);
+ApiResponse Api::revoke(const RevokeRequest& req, TokenService& service) {
     try {
         std::vector<std::string> revoked = service.revoke(req, unix_now());
         metrics_.tokens_revoked(revoked.size());
@@ -208,9 +285,34 @@ ApiResponse Api::healthz(RedisConnection& redis) {
     }
 }
 
+std::string Api::throttle_metrics() const {
+    const auto now = AuthThrottle::Clock::now();
+    std::string out;
+    auto family = [&](const char* name, const char* type, const char* help, auto value) {
+        out += fmt::format("# HELP {0} {1}\n# TYPE {0} {2}\n", name, help, type);
+        for (const auto& [level, t] : {std::pair{"address", &throttle_.addresses()},
+                                       std::pair{"organization", &throttle_.organizations()}}) {
+            out += fmt::format("{}{{level=\"{}\"}} {}\n", name, level, value(*t));
+        }
+    };
+    family("tokend_auth_throttle_keys", "gauge",
+           "Addresses and organizations with a failure score.",
+           [](const FailureThrottle& t) { return t.tracked_keys(); });
+    family("tokend_auth_throttle_blocked", "gauge",
+           "Addresses and organizations answered 429 now for repeated failures.",
+           [now](const FailureThrottle& t) { return t.blocked_keys(now); });
+    family("tokend_auth_throttle_blocks_total", "counter",
+           "Blocks started for repeated authentication failures.",
+           [](const FailureThrottle& t) { return t.blocks_total(); });
+    family("tokend_auth_throttle_evictions_total", "counter",
+           "Failure scores dropped to keep the table within its bound.",
+           [](const FailureThrottle& t) { return t.evictions_total(); });
+    return out;
+}
+
 ApiResponse Api::metrics() {
     ApiResponse r;
-    r.body = metrics_.exposition();
+    r.body = metrics_.exposition() + throttle_metrics();
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     return r;
 }

@@ -14,12 +14,15 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "common/redis.hpp"
 #include "common/replica_fence.hpp"
+#include "tokend/auth_throttle.hpp"
 #include "tokend/metrics.hpp"
 #include "tokend/rate_limiter.hpp"
+#include "tokend/request_parsing.hpp"
 #include "tokend/token_service.hpp"
 #include "tokend/user_salt_cache.hpp"
 
@@ -32,13 +35,17 @@ struct ApiOptions {
     std::function<void(const std::string&)> log_line;
 };
 
+// A token request's body once stage one has validated it.
+using ParsedBody = std::variant<std::monostate, CreateRequest, RefreshRequest, RevokeRequest>;
+
 struct ApiRequest {
     std::string method;
     std::string path;  // without query string
     std::string content_type;
     std::string body;
     bool body_too_large = false;  // the transport refused the body (--max-body-bytes)
-    std::string remote;           // client address (rate-limit key)
+    std::string remote;           // client address (client_address.hpp): limiter, throttle, log
+    ParsedBody parsed;            // filled by Api::precheck for the token endpoints
 };
 
 struct ApiResponse {
@@ -55,15 +62,17 @@ struct ApiResponse {
 
 class Api {
   public:
-    Api(ApiOptions options, Metrics& metrics, RateLimiter& limiter);
+    Api(ApiOptions options, Metrics& metrics, RateLimiter& limiter, AuthThrottle& throttle);
 
     // Stage one, on the event loop and without Redis: routing (404), method (405 with
-    // Allow), rate limit (429), media type (415) and size (413). A final answer, or
-    // nullopt when the request goes on to its route's lane (routes.hpp).
-    std::optional<ApiResponse> precheck(const ApiRequest& request);
+    // Allow), rate limit (429), media type (415), size (413), the JSON body (400) and the
+    // failure throttle (429). A final answer, or nullopt when the request goes on to its
+    // route's lane (routes.hpp).
+    // Fills request.parsed when it lets a token request through.
+    std::optional<ApiResponse> precheck(ApiRequest& request);
 
-    // Lane::redis: a token endpoint, against `service` (throws nothing: a Denied or a
-    // RedisError becomes its HTTP answer).
+    // Lane::redis: a token endpoint whose request passed precheck, against `service`
+    // (throws nothing: a Denied or a RedisError becomes its HTTP answer).
     ApiResponse execute(const ApiRequest& request, TokenService& service);
     // The same against Redis over `redis` (a worker's connection).
     ApiResponse execute(const ApiRequest& request, RedisConnection& redis);
@@ -73,19 +82,26 @@ class Api {
     ApiResponse metrics();
 
     // Both stages in one call, every lane over `redis`: for in-process callers and tests.
-    ApiResponse handle(const ApiRequest& request, RedisConnection& redis);
+    ApiResponse handle(ApiRequest request, RedisConnection& redis);
 
     // Given to the stores: fence metrics, and a warning line when a fence timed out.
     FenceObserver fence_observer();
 
   private:
-    ApiResponse create(const ApiRequest& request, TokenService& service);
-    ApiResponse refresh(const ApiRequest& request, TokenService& service);
-    ApiResponse revoke(const ApiRequest& request, TokenService& service);
+    ApiResponse create(const CreateRequest& request, TokenService& service);
+    ApiResponse refresh(const RefreshRequest& request, TokenService& service);
+    ApiResponse revoke(const RevokeRequest& request, TokenService& service);
+    // The body of a token request, validated (400, or 401 for a malformed credential).
+    std::variant<ParsedBody, ApiResponse> parse(const ApiRequest& request) const;
+    // Tells the throttle how the credential check of a request ended (by its answer).
+    void record_outcome(const std::string& client, const std::string& org_id,
+                        const ApiResponse& answer);
+    std::string throttle_metrics() const;
 
     ApiOptions options_;
     Metrics& metrics_;
     RateLimiter& limiter_;
+    AuthThrottle& throttle_;
     UserSaltCache salts_;
 };
 

@@ -25,14 +25,14 @@ std::string ConnectionLimits::key_of(const boost::asio::ip::address& address) {
 }
 
 ConnectionLimits::Refusal ConnectionLimits::try_open(const boost::asio::ip::address& address,
-                                                     Slot& slot) {
-    std::string key = key_of(address);
+                                                     Slot& slot, bool per_address) {
+    std::string key = per_address ? key_of(address) : std::string("proxy");
     std::lock_guard lock(mutex_);
     if (open_ >= max_total_) {
         return Refusal::max_connections;
     }
     std::size_t& count = per_address_[key];
-    if (count >= max_per_address_) {
+    if (per_address && count >= max_per_address_) {
         if (count == 0) {
             per_address_.erase(key);
         }

@@ -42,8 +42,9 @@ class ConnectionLimits {
         std::string key_;
     };
 
-    // A slot for a new connection from `address`, or the limit that refuses it.
-    Refusal try_open(const boost::asio::ip::address& address, Slot& slot);
+    // A slot for a new connection from `address`, or the limit that refuses it. A trusted
+    // reverse proxy (`per_address` false) carries many clients and counts only in the total.
+    Refusal try_open(const boost::asio::ip::address& address, Slot& slot, bool per_address = true);
 
     std::size_t open() const;
 

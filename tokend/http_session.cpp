@@ -209,7 +209,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         head_ = request.method() == http::verb::head;
         keep_alive_ = request.keep_alive() && !ctx_.stopping.load() &&
                       served_ + 1 < ctx_.limits.max_requests_per_connection;
-        ApiRequest api_request = to_api_request(request, remote_);
+        ApiRequest api_request = to_api_request(request, client_address_of(request));
+        entry_.remote = api_request.remote;
         if (auto answer = ctx_.api.precheck(api_request)) {
             return respond(std::move(*answer));
         }
@@ -237,6 +238,25 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
             ctx_.metrics.redis_queue_full();
             respond(busy("every Redis worker is busy; retry later"));
         }
+    }
+
+    // The client's address: the peer's, or a trusted proxy's header (client_address.hpp).
+    std::string client_address_of(const HttpRequest& request) const {
+        if (!ctx_.proxy || !ctx_.proxy->enabled()) {
+            return remote_;
+        }
+        std::optional<std::string> joined;
+        const auto [first, last] = request.equal_range(ctx_.proxy->header);
+        for (auto field = first; field != last; ++field) {
+            if (joined) {
+                joined->append(",");
+                joined->append(field->value().data(), field->value().size());
+            } else {
+                joined = std::string(field->value());
+            }
+        }
+        return client_address(
+            remote_, joined ? std::optional<std::string_view>(*joined) : std::nullopt, *ctx_.proxy);
     }
 
     // A request that cannot be served: answer it and end the connection.

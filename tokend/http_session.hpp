@@ -22,6 +22,7 @@
 #include <memory>
 
 #include "tokend/api.hpp"
+#include "tokend/client_address.hpp"
 #include "tokend/connection_limits.hpp"
 #include "tokend/health_probe.hpp"
 #include "tokend/http_limits.hpp"
@@ -46,6 +47,8 @@ struct SessionContext {
     // When set, the token endpoints run against this service instead of Redis (the HTTP
     // fuzzer's in-memory store); it must be safe to call from every worker.
     TokenService* service = nullptr;
+    // Reverse proxies whose client-address header is believed (client_address.hpp).
+    const ProxyConfig* proxy = nullptr;
 };
 
 // Starts serving an accepted connection; `slot` is its place in the connection limits.

@@ -88,7 +88,8 @@ RedisOptions redis_options(const Config& config) {
 Server::Server(const Config& config)
     : config_(config),
       limiter_(config.rate_limit, config.effective_burst()),
-      api_(api_options(config, log_), metrics_, limiter_),
+      throttle_(config.throttle),
+      api_(api_options(config, log_), metrics_, limiter_, throttle_),
       workers_(worker_options(config)),
       health_(redis_options(config),
               [this](RedisConnection& redis) { return api_.healthz(redis); }),
@@ -97,7 +98,9 @@ Server::Server(const Config& config)
       context_{config_.limits, api_, workers_, health_, metrics_, log_},
       ioc_(config.io_threads),
       acceptor_(ioc_),
-      accept_retry_(ioc_) {}
+      accept_retry_(ioc_) {
+    context_.proxy = &config_.throttle.proxy;
+}
 
 Server::~Server() {
     stop();
@@ -164,7 +167,10 @@ void Server::on_accept(const error_code& ec, tcp::socket socket) {
     const auto peer = socket.remote_endpoint(peer_ec);
     if (!peer_ec) {
         ConnectionLimits::Slot slot;
-        switch (connections_.try_open(peer.address(), slot)) {
+        const bool proxy =
+            config_.throttle.proxy.enabled() &&
+            config_.throttle.proxy.trusted_proxies.contains(peer.address().to_string());
+        switch (connections_.try_open(peer.address(), slot, !proxy)) {
             case ConnectionLimits::Refusal::none:
                 start_session(std::move(socket), std::move(slot), context_,
                               tls_ ? &*tls_ : nullptr);

@@ -62,6 +62,7 @@ class Server {
     Config config_;
     Metrics metrics_;
     RateLimiter limiter_;
+    AuthThrottle throttle_;
     RequestLog log_;
     Api api_;
     RedisWorkers workers_;

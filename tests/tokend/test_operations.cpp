@@ -189,7 +189,8 @@ TEST_CASE("worker connections that Redis closed while idle are replaced without 
     tka::tokend::RedisWorkers workers({redis.options(), 1, 16, std::chrono::milliseconds(0)});
     tka::tokend::Metrics metrics;
     tka::tokend::RateLimiter limiter(0, 0);
-    tka::tokend::Api api({"test", {}}, metrics, limiter);
+    tka::tokend::AuthThrottle throttle{tka::tokend::ThrottleOptions{}};
+    tka::tokend::Api api({"test", {}}, metrics, limiter, throttle);
     auto request = [&](const std::string& path, const std::string& body) {
         tka::tokend::ApiRequest r;
         r.method = body.empty() ? "GET" : "POST";
