@@ -1,7 +1,9 @@
 // idle_connections: what thousands of idle or stalled connections do to tokend. Measures a
 // fresh client's GET /healthz latency (each on a new connection, and on one kept-alive
 // connection) and a few real creates, first on the quiet server and then while N other
-// connections are held open, and tokend's VmRSS before and with them.
+// connections are held open, and tokend's VmRSS before and with them. Under the flood the
+// kept-alive client is one opened before it (a backend's pooled connection), used once a
+// second while the flood opens; the fresh connections arrive behind the flood.
 //
 //   idle_connections --port P --pid TOKEND_PID [--count 10000] [--mode idle|stalled]
 //                    [--per-address 100] [--in-flight 256] [--probes 200] [--creates 5]
@@ -24,7 +26,8 @@
 // Prints one line of key=value pairs: held= errors= connect_s= rss_before_kb= rss_held_kb=
 // per_conn_bytes= threads_before= threads_held=, then for each series (base_* on the quiet
 // server, then under the flood) <name>_ok= _tried= _failed= _non200= _skipped= _p50_ms=
-// _p99_ms= _max_ms=, ka_reconnects=, and closed_* / answered_* (held connections the server
+// _p99_ms= _max_ms=, ka_reconnects= ka_warm_requests= ka_warm_failed= (the pooled client's
+// requests while the flood opened), and closed_* / answered_* (held connections the server
 // closed or answered: right after the flood, and at the end) with their statuses, hold_s=
 // and recover_ms= (from closing the held connections to the next 200 on /healthz).
 #include <sys/resource.h>
@@ -133,30 +136,27 @@ std::optional<h::Response> exchange(int port, int& fd, const std::string& reques
     return r;
 }
 
-// `count` requests, each on a new connection (keep_alive false) or all on one connection
-// that is reopened when the server closes it.
-Series run_series(const Options& o, std::size_t count, bool keep_alive,
-                  std::chrono::milliseconds timeout,
+// `count` requests, each on a new connection (kept == nullptr), or all on the kept-alive
+// connection *kept (opened when -1, reopened when the server closes it, left open).
+Series run_series(const Options& o, std::size_t count, int* kept, std::chrono::milliseconds timeout,
                   const std::function<std::string(std::size_t)>& request) {
     Series s;
     const auto start = Clock::now();
-    int fd = -1;
     for (std::size_t i = 0; i < count; ++i) {
         if (seconds_since(start) > o.series_budget_s) {
             s.skipped = count - i;
             break;
         }
-        if (keep_alive && fd < 0 && i > 0) {
+        if (kept != nullptr && *kept < 0 && i > 0) {
             ++s.reconnects;
         }
         ++s.tried;
         const auto t0 = Clock::now();
-        int this_fd = keep_alive ? fd : -1;
-        const auto r = exchange(o.port, this_fd, request(i), t0 + timeout);
-        if (keep_alive) {
-            fd = this_fd;
-        } else if (this_fd >= 0) {
-            ::close(this_fd);
+        int fresh = -1;
+        int& fd = kept != nullptr ? *kept : fresh;
+        const auto r = exchange(o.port, fd, request(i), t0 + timeout);
+        if (fresh >= 0) {
+            ::close(fresh);
         }
         if (!r) {
             ++s.failed;
@@ -166,11 +166,43 @@ Series run_series(const Options& o, std::size_t count, bool keep_alive,
             s.ms.push_back(seconds_since(t0) * 1000);
         }
     }
-    if (fd >= 0) {
-        ::close(fd);
-    }
     return s;
 }
+
+// A backend's pooled connection: opened on the quiet server and used once a second while
+// the flood opens, so that it is an established client when the probes start (unlike the
+// fresh connections, which arrive behind the flood). Stops after its first failure.
+class PooledClient {
+  public:
+    explicit PooledClient(const Options& o) : o_(o) {}
+    ~PooledClient() {
+        if (fd_ >= 0) {
+            ::close(fd_);
+        }
+    }
+    PooledClient(const PooledClient&) = delete;
+    PooledClient& operator=(const PooledClient&) = delete;
+
+    void keep_warm() {
+        if (failed_ || Clock::now() - last_ < std::chrono::seconds(1)) {
+            return;
+        }
+        last_ = Clock::now();
+        ++requests_;
+        const auto r = exchange(o_.port, fd_, healthz_request(false), last_ + o_.probe_timeout);
+        failed_ = !r || r->status != 200;
+    }
+    int* fd() { return &fd_; }
+    std::uint64_t requests() const { return requests_; }
+    bool failed() const { return failed_; }
+
+  private:
+    const Options& o_;
+    int fd_ = -1;
+    Clock::time_point last_{};
+    std::uint64_t requests_ = 0;
+    bool failed_ = false;
+};
 
 struct Probes {
     Series fresh;
@@ -178,14 +210,14 @@ struct Probes {
     Series creates;
 };
 
-Probes run_probes(const Options& o) {
+Probes run_probes(const Options& o, int* kept) {
     Probes p;
-    p.fresh = run_series(o, o.probes, false, o.probe_timeout,
+    p.fresh = run_series(o, o.probes, nullptr, o.probe_timeout,
                          [](std::size_t) { return healthz_request(true); });
-    p.kept_alive = run_series(o, o.probes, true, o.probe_timeout,
+    p.kept_alive = run_series(o, o.probes, kept, o.probe_timeout,
                               [](std::size_t) { return healthz_request(false); });
     if (!o.org.empty()) {
-        p.creates = run_series(o, o.creates, false, o.create_timeout,
+        p.creates = run_series(o, o.creates, nullptr, o.create_timeout,
                                [&o](std::size_t n) { return create_request(o, n); });
     }
     return p;
@@ -197,8 +229,9 @@ struct Flood {
     double seconds = 0;
 };
 
-// Opens o.count connections, at most o.in_flight connects outstanding at once.
-Flood open_flood(const Options& o) {
+// Opens o.count connections, at most o.in_flight connects outstanding at once; calls
+// `tick` between rounds.
+Flood open_flood(const Options& o, const std::function<void()>& tick) {
     struct Pending {
         int fd;
         Clock::time_point since;
@@ -210,6 +243,7 @@ Flood open_flood(const Options& o) {
     const auto give_up = start + std::chrono::duration_cast<Clock::duration>(
                                      std::chrono::duration<double>(o.connect_budget_s));
     while ((next < o.count || !pending.empty()) && Clock::now() < give_up) {
+        tick();
         while (next < o.count && pending.size() < o.in_flight) {
             const auto source = h::loopback_address((1U << 16) + 1 + next / o.per_address);
             const int fd = h::start_connect(o.port, source);
@@ -380,19 +414,26 @@ int main(int argc, char** argv) try {
     ensure_descriptors(o.count + 64);
 
     // Warm up (the first create loads the organization's salt), then the quiet server.
-    run_series(o, 20, false, o.probe_timeout, [](std::size_t) { return healthz_request(true); });
-    const Probes base = run_probes(o);
+    run_series(o, 20, nullptr, o.probe_timeout, [](std::size_t) { return healthz_request(true); });
+    int base_kept = -1;
+    const Probes base = run_probes(o, &base_kept);
+    ::close(base_kept);
     const long rss_before = process_rss_kb(o.pid);
     const long threads_before = process_threads(o.pid);
 
-    const Flood flood = open_flood(o);
+    PooledClient pooled(o);
+    pooled.keep_warm();
+    const Flood flood = open_flood(o, [&pooled] { pooled.keep_warm(); });
     const auto held_since = Clock::now();
-    std::this_thread::sleep_for(std::chrono::duration<double>(o.settle_s));
+    while (seconds_since(held_since) < o.settle_s) {
+        pooled.keep_warm();
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
     const long rss_held = process_rss_kb(o.pid);
     const long threads_held = process_threads(o.pid);
     const HeldState settled = look_at(flood.fds);
 
-    const Probes loaded = run_probes(o);
+    const Probes loaded = run_probes(o, pooled.fd());
     const HeldState end = look_at(flood.fds);
     const double hold_s = seconds_since(held_since);
     for (int fd : flood.fds) {
@@ -421,7 +462,9 @@ int main(int argc, char** argv) try {
     loaded.fresh.add_to(line, "fresh");
     loaded.kept_alive.add_to(line, "ka");
     loaded.creates.add_to(line, "create");
-    line.add("ka_reconnects", loaded.kept_alive.reconnects);
+    line.add("ka_reconnects", loaded.kept_alive.reconnects)
+        .add("ka_warm_requests", pooled.requests())
+        .add("ka_warm_failed", static_cast<std::uint64_t>(pooled.failed() ? 1 : 0));
     settled.add_to(line, "settle");
     end.add_to(line, "end");
     line.add("hold_s", hold_s, 1);
