@@ -121,7 +121,7 @@ for section in "${SECTIONS[@]}"; do
         revoke) TOOLS+=(revoke_probe); NEED_PLUGIN=1 ;;
         memory) TOOLS+=(rss_probe mint_tokens); NEED_PLUGIN=1 ;;
         tokend) TOOLS+=(trivial_http_server); NEED_TOKEND=1 ;;
-        tokend_idle) TOOLS+=(idle_connections); NEED_TOKEND=1 ;;
+        tokend_idle) TOOLS+=(idle_connections trivial_http_server); NEED_TOKEND=1 ;;
     esac
 done
 TOOLS=($(printf '%s\n' "${TOOLS[@]}" | sort -u))
@@ -852,19 +852,28 @@ bench_tokend_idle() {
     # than a run, so that what is measured is the cost of holding them, not their eviction.
     # BENCH_IDLE_TOKEND_FLAGS replaces them ("" runs tokend with its defaults).
     local limits=(${BENCH_IDLE_TOKEND_FLAGS-"--max-connections $((IDLE_N + 1000)) --idle-timeout-ms 120000 --header-timeout-ms 120000"})
-    local rep mode line m rows=()
+    local rep mode line m rows=() servers=("${variants[@]}" trivial)
+    ORG_ID[trivial]=org_trivial; SECRET_KEY[trivial]=sk_trivial  # it answers 200 to anything
     for mode in "${IDLE_MODES[@]}"; do
-        for v in "${variants[@]}"; do rows+=("$v.$mode"); done
+        for v in "${servers[@]}"; do rows+=("$v.$mode"); done
     done
     for rep in $(seq 1 "$IDLE_REPS"); do
         for mode in "${IDLE_MODES[@]}"; do
-            for v in $(rotate "$rep" "${variants[@]}"); do
-                start_tokend i_tokend "$v" "${PORT[i_redis_$v]}" "${limits[@]}"  # fresh per run
+            for v in $(rotate "$rep" "${servers[@]}"); do
+                if [[ $v == trivial ]]; then  # the same I/O threads, a fresh one per run too
+                    PORT[i_server]=$(free_port)
+                    spawn i_server "$B/trivial_http_server" --listen "${PORT[i_server]}" \
+                        --io-threads "$IO_THREADS" --max-seconds 300
+                    PID[i_server]=$LAST_PID
+                    wait_port "${PORT[i_server]}" "$LAST_PID" || die "trivial server did not start"
+                else
+                    start_tokend i_server "$v" "${PORT[i_redis_$v]}" "${limits[@]}"  # fresh per run
+                fi
                 line=$(BENCH_ORG_ID="${ORG_ID[$v]}" BENCH_SECRET_KEY="${SECRET_KEY[$v]}" \
-                    "$B/idle_connections" --port "${PORT[i_tokend]}" --pid "${PID[i_tokend]}" \
+                    "$B/idle_connections" --port "${PORT[i_server]}" --pid "${PID[i_server]}" \
                     --count "$IDLE_N" --mode "$mode") || warn "tokend_idle/$v/$mode: probe failed"
                 echo "$line" >>"$TMP/idle.lines"
-                stop_pid "${PID[i_tokend]}"
+                stop_pid "${PID[i_server]}"
                 [[ "$(field "$line" held)" == "$IDLE_N" ]] ||
                     warn "tokend_idle/$v/$mode: held $(field "$line" held) of $IDLE_N (errors $(field "$line" errors))"
                 for m in held connect_s rss_before_kb rss_held_kb per_conn_bytes threads_before \
@@ -889,7 +898,8 @@ bench_tokend_idle() {
     echo
     echo "### tokend with $IDLE_N idle / stalled connections held open (medians of $IDLE_REPS runs, a fresh tokend per run)"
     echo
-    echo "(held connections from 127.1.0.1, 127.1.0.2, ... 100 per address; idle: nothing sent;"
+    echo "(trivial: the Beast server of the tokend section, $IO_THREADS I/O threads, 200 to any request;"
+    echo "held connections from 127.1.0.1, 127.1.0.2, ... 100 per address; idle: nothing sent;"
     echo "stalled: sent \"POST /v2/tokens/cre\" and nothing more. tokend flags: ${limits[*]:-none}"
     echo "where it has them (BENCH_IDLE_TOKEND_FLAGS; by default so that neither a cap nor a timeout"
     echo "removes the held connections during a run)."
