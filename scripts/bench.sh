@@ -6,9 +6,21 @@
 # alike) and prints one table per benchmark: medians, and ratios measured in the same run.
 #
 #   scripts/bench.sh [--quick] [--reps N] [--no-build] [SECTION...]
-#   SECTION: connect stall expiry revoke memory tokend   (default: all of them)
+#   SECTION: connect stall expiry revoke memory tokend tokend_idle   (default: all of them)
+#     tokend: POST /v2/tokens/create under wrk, requests/s and CPU per create (tokend and
+#             Redis), each tokend variant beside a trivial Beast server (the physical limit)
+#     tokend_idle: thousands of idle or stalled connections held open against tokend:
+#             /healthz and create latency, tokend's RSS per held connection
 #   env: BENCH_BUILD_DIR (default build/bench), TKA_BENCH_PLUGIN_VARIANTS (see below),
-#        BENCH_HTTP_THREADS (worker threads of tokend and the trivial server, default 32),
+#        TKA_BENCH_TOKEND_VARIANTS (default "baseline current": tokend built from
+#        BENCH_BASELINE_REV and from this tree), BENCH_BASELINE_REV (default 5f12481, any
+#        git revision of this clone), BENCH_BASELINE_DIR (default build/bench-baseline),
+#        BENCH_HTTP_THREADS (tokend --threads, default 32), BENCH_IO_THREADS (tokend
+#        --io-threads and the trivial server's threads, default 2), BENCH_IDLE_N (held
+#        connections, default 10000), BENCH_IDLE_MODES (default "idle stalled"),
+#        BENCH_IDLE_REPS (runs of each, default 3, --quick 1), BENCH_IDLE_TOKEND_FLAGS
+#        (tokend's limits in those runs; default: caps and timeouts beyond the run),
+#        BENCH_PERF=1 (a perf profile of each tokend variant, written next to the build),
 #        BENCH_MOSQUITTO (the broker binary, default: mosquitto from PATH; e.g. an upstream
 #        2.1.2 built by scripts/upstream-brokers.sh)
 #
@@ -44,22 +56,37 @@ while [[ $# -gt 0 ]]; do
         --quick) QUICK=1 ;;
         --reps) REPS="$2"; shift ;;
         --no-build) BUILD=0 ;;
-        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
-        connect|stall|expiry|revoke|memory|tokend) SECTIONS+=("$1") ;;
+        -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+        connect|stall|expiry|revoke|memory|tokend|tokend_idle) SECTIONS+=("$1") ;;
         *) echo "bench.sh: unknown argument '$1'" >&2; exit 2 ;;
     esac
     shift
 done
-[[ ${#SECTIONS[@]} -eq 0 ]] && SECTIONS=(connect stall expiry revoke memory tokend)
+[[ ${#SECTIONS[@]} -eq 0 ]] && SECTIONS=(connect stall expiry revoke memory tokend tokend_idle)
+
+# ---- tokend variants ------------------------------------------------------------------------
+# baseline: tokend built from BENCH_BASELINE_REV (git archive of that revision, so it works
+# from a fresh clone) in BENCH_BASELINE_DIR; current: tokend of this tree. Each runs beside
+# the other in the same rounds, alternating, so the ratio between them is measured under the
+# same machine noise. E.g. TKA_BENCH_TOKEND_VARIANTS=current
+TOKEND_VARIANTS=(${TKA_BENCH_TOKEND_VARIANTS:-baseline current})
+BASELINE_REV="${BENCH_BASELINE_REV:-5f12481}"
+BASELINE_DIR="$(realpath -m "${BENCH_BASELINE_DIR:-$ROOT/build/bench-baseline}")"
+HTTP_THREADS="${BENCH_HTTP_THREADS:-32}"  # tokend --threads (Redis workers; httplib: all workers)
+IO_THREADS="${BENCH_IO_THREADS:-2}"       # tokend --io-threads, and the trivial server's threads
+IDLE_N="${BENCH_IDLE_N:-10000}"
+IDLE_MODES=(${BENCH_IDLE_MODES:-idle stalled})
 
 if [[ $QUICK -eq 1 ]]; then
     REPS="${REPS:-2}"
     CONNECT_THREADS=(4); WARM_S=1; COLD_N=2000; WARM_N=500
     STALL_S=2; STALL_RATE=200; EXPIRY_N=1000; EXPIRY_TTL=5; MEMORY_N=2000; WRK_S=2; REVOKE_N=1000
+    IDLE_REPS="${BENCH_IDLE_REPS:-1}"
 else
     REPS="${REPS:-5}"
     CONNECT_THREADS=(1 4); WARM_S=2; COLD_N=8000; WARM_N=1000
     STALL_S=3; STALL_RATE=200; EXPIRY_N=1000; EXPIRY_TTL=6; MEMORY_N=10000; WRK_S=3; REVOKE_N=1000
+    IDLE_REPS="${BENCH_IDLE_REPS:-3}"
 fi
 
 log() { echo "[bench $(date +%H:%M:%S)] $*" >&2; }
@@ -74,6 +101,7 @@ install_missing() {
     command -v redis-server >/dev/null || need+=(redis-server)
     command -v curl >/dev/null || need+=(curl)
     command -v ss >/dev/null || need+=(iproute2)
+    dpkg -s libboost-dev >/dev/null 2>&1 || need+=(libboost-dev)  # the trivial server (Beast)
     if [[ -x "$ROOT/scripts/install-deps.sh" ]]; then
         "$ROOT/scripts/install-deps.sh" >&2 || log "install-deps.sh failed; continuing"
     fi
@@ -83,28 +111,91 @@ install_missing() {
     fi
 }
 
+# What the chosen sections need: bench tools, the plugin, tokend (and tokenctl).
+TOOLS=(); NEED_PLUGIN=0; NEED_TOKEND=0
+for section in "${SECTIONS[@]}"; do
+    case "$section" in
+        connect) TOOLS+=(mqtt_connect_load mint_tokens); NEED_PLUGIN=1 ;;
+        stall) TOOLS+=(mqtt_connect_load stall_probe delay_proxy mint_tokens); NEED_PLUGIN=1 ;;
+        expiry) TOOLS+=(expiry_probe mint_tokens); NEED_PLUGIN=1 ;;
+        revoke) TOOLS+=(revoke_probe); NEED_PLUGIN=1 ;;
+        memory) TOOLS+=(rss_probe mint_tokens); NEED_PLUGIN=1 ;;
+        tokend) TOOLS+=(trivial_http_server); NEED_TOKEND=1 ;;
+        tokend_idle) TOOLS+=(idle_connections trivial_http_server); NEED_TOKEND=1 ;;
+    esac
+done
+TOOLS=($(printf '%s\n' "${TOOLS[@]}" | sort -u))
+
+release_tree() {  # source dir, build dir, extra cmake args...: configure a Release tree
+    local src="$1" dir="$2"; shift 2
+    mkdir -p "$dir"
+    cmake -S "$src" -B "$dir" -DCMAKE_BUILD_TYPE=Release \
+        -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" -DCMAKE_C_FLAGS_RELEASE="-O2 -DNDEBUG" \
+        -DTKA_BUILD_TESTS=OFF "$@" >"$dir/bench-cmake.log" 2>&1 ||
+        { cat "$dir/bench-cmake.log" >&2; return 1; }
+}
+
 PLUGIN_SO=""
 build() {
     log "building Release tree in $BUILD_DIR"
-    cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release \
-        -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" -DCMAKE_C_FLAGS_RELEASE="-O2 -DNDEBUG" \
-        -DTKA_BUILD_BENCH=ON -DTKA_BUILD_TESTS=OFF >"$BUILD_DIR/bench-cmake.log" 2>&1 ||
-        { cat "$BUILD_DIR/bench-cmake.log" >&2; die "cmake failed"; }
-    cmake --build "$BUILD_DIR" -j2 --target mqtt_connect_load delay_proxy stall_probe \
-        expiry_probe rss_probe mint_tokens revoke_probe trivial_http_server nodelay_preload >&2 || die "bench tools do not build"
-    cmake --build "$BUILD_DIR" -j2 --target tokend >&2 || log "tokend does not build: tokend section skipped"
-    cmake --build "$BUILD_DIR" -j2 --target mosquitto_token_auth >&2 ||
-        log "plugin does not build: plugin variants skipped"
+    release_tree "$ROOT" "$BUILD_DIR" -DTKA_BUILD_BENCH=ON || die "cmake failed"
+    cmake --build "$BUILD_DIR" -j2 --target "${TOOLS[@]}" >&2 || die "bench tools do not build"
+    if [[ $NEED_TOKEND -eq 1 ]]; then
+        cmake --build "$BUILD_DIR" -j2 --target tokend tokenctl >&2 ||
+            log "tokend does not build: variant current skipped"
+    fi
+    if [[ $NEED_PLUGIN -eq 1 ]]; then
+        cmake --build "$BUILD_DIR" -j2 --target mosquitto_token_auth >&2 ||
+            log "plugin does not build: plugin variants skipped"
+    fi
 }
+
+# tokend and tokenctl of BENCH_BASELINE_REV in $BASELINE_DIR/build. The sources are
+# extracted again only when the revision changes, so a second run rebuilds nothing.
+build_baseline() {
+    local sha
+    sha=$(git -C "$ROOT" rev-parse --verify --quiet "$BASELINE_REV^{commit}") ||
+        die "BENCH_BASELINE_REV=$BASELINE_REV is not a commit of this clone (fetch it, or unshallow)"
+    if [[ "$(cat "$BASELINE_DIR/rev" 2>/dev/null)" != "$sha" ]]; then
+        log "baseline: extracting $sha into $BASELINE_DIR/src"
+        rm -rf "$BASELINE_DIR/src" "$BASELINE_DIR/build" "$BASELINE_DIR/rev"
+        mkdir -p "$BASELINE_DIR/src"
+        git -C "$ROOT" archive "$sha" | tar -x -C "$BASELINE_DIR/src"
+        echo "$sha" >"$BASELINE_DIR/rev"
+    fi
+    log "baseline: building tokend at ${sha:0:12} in $BASELINE_DIR/build"
+    release_tree "$BASELINE_DIR/src" "$BASELINE_DIR/build" -DTKA_BUILD_BENCH=OFF &&
+        cmake --build "$BASELINE_DIR/build" -j2 --target tokend tokenctl >&2 ||
+        log "baseline tokend does not build: variant baseline skipped"
+}
+
+in_list() {  # word, list...: whether the word is one of the list
+    local w="$1" x; shift
+    for x in "$@"; do [[ "$x" == "$w" ]] && return 0; done
+    return 1
+}
+
 mkdir -p "$BUILD_DIR"
 install_missing
-[[ $BUILD -eq 1 ]] && build
+if [[ $BUILD -eq 1 ]]; then
+    build
+    if [[ $NEED_TOKEND -eq 1 ]] && in_list baseline "${TOKEND_VARIANTS[@]}"; then
+        build_baseline
+    fi
+fi
 B="$BUILD_DIR/bench"
-[[ -x "$B/mqtt_connect_load" ]] || die "no bench tools in $B (build first)"
+for tool in "${TOOLS[@]}"; do
+    [[ -x "$B/$tool" ]] || die "no $tool in $B (build first)"
+done
 [[ -f "$BUILD_DIR/plugin/mosquitto_token_auth.so" ]] && PLUGIN_SO="$BUILD_DIR/plugin/mosquitto_token_auth.so"
-TOKEND="$BUILD_DIR/tokend/tokend"
+declare -A TOKEND_BIN=([current]="$BUILD_DIR/tokend/tokend" [baseline]="$BASELINE_DIR/build/tokend/tokend")
+declare -A TOKENCTL_BIN=([current]="$BUILD_DIR/tokenctl/tokenctl"
+    [baseline]="$BASELINE_DIR/build/tokenctl/tokenctl")
+BASELINE_SHA="$(cat "$BASELINE_DIR/rev" 2>/dev/null || echo unknown)"
 MOSQUITTO="${BENCH_MOSQUITTO:-mosquitto}"
-log "broker: $MOSQUITTO ($("$MOSQUITTO" -h 2>/dev/null | head -1 || true))"
+if [[ $NEED_PLUGIN -eq 1 ]]; then
+    log "broker: $MOSQUITTO ($("$MOSQUITTO" -h 2>/dev/null | head -1 || true))"
+fi
 [[ -n "$PLUGIN_SO" ]] || PLUGIN_VARIANTS=()
 
 # ---- processes, ports, temp dir ----------------------------------------------------------
@@ -226,6 +317,7 @@ median() {
         if (NR % 2) m = v[(NR + 1) / 2]; else m = (v[NR / 2] + v[NR / 2 + 1]) / 2;
         if (NR) printf (m < 10 ? "%.2f" : "%.1f"), m; else printf "-" }'
 }
+median_int() { median "$@" | awk '{ if ($1 == "-") print "-"; else printf "%.0f", $1 }'; }  # counts
 last() { [[ -s "$R/$1.$2.$3" ]] && tail -n 1 "$R/$1.$2.$3" || echo "-"; }
 # Ratio of this rep's values of two rows (run seconds apart), kept for a median of ratios.
 record_ratio() {  # table row base_row metric
@@ -514,89 +606,346 @@ bench_memory() {
     done
 }
 
-# ---- tokend vs a trivial HTTP server -------------------------------------------------------
-wrk_line() {  # url: "rate=... p99_us=... non2xx=..." from wrk --latency output
+# ---- tokend: variants, processes, CPU accounting -------------------------------------------
+# The tokend variants that exist as binaries (a variant that did not build is skipped).
+TOKEND_LIVE=()
+find_tokend_variants() {
+    local v
+    for v in "${TOKEND_VARIANTS[@]}"; do
+        if [[ -x "${TOKEND_BIN[$v]:-}" && -x "${TOKENCTL_BIN[$v]:-}" ]]; then
+            TOKEND_LIVE+=("$v")
+        else
+            warn "tokend variant $v: no binary (${TOKEND_BIN[$v]:-unknown variant}), skipped"
+        fi
+    done
+}
+
+declare -A FLAGS_OF
+has_flag() {  # binary flag: whether the binary's --help lists the flag
+    [[ -n "${FLAGS_OF[$1]:-}" ]] || FLAGS_OF[$1]=" $("$1" --help 2>/dev/null | grep -oE -- '--[a-z0-9-]+' | tr '\n' ' ')"
+    [[ "${FLAGS_OF[$1]}" == *" $2 "* ]]
+}
+
+declare -A ORG_ID SECRET_KEY
+IGNORED_FLAGS=()
+# start_tokend NAME VARIANT REDIS_PORT [FLAG VALUE]...: tokend with --threads and, when it
+# has them, --io-threads and the given flags (a flag the variant does not know is noted in
+# the report, not passed). Sets PORT[NAME] and PID[NAME].
+start_tokend() {
+    local name="$1" v="$2" rport="$3" bin="${TOKEND_BIN[$2]}" port; shift 3
+    port=$(free_port)
+    local args=(--redis-url "redis://127.0.0.1:$rport" --listen "127.0.0.1:$port"
+        --threads "$HTTP_THREADS")
+    set -- --io-threads "$IO_THREADS" "$@"
+    while [[ $# -gt 1 ]]; do
+        if has_flag "$bin" "$1"; then
+            args+=("$1" "$2")
+        elif ! in_list "$v:$1" "${IGNORED_FLAGS[@]}"; then
+            IGNORED_FLAGS+=("$v:$1")
+        fi
+        shift 2
+    done
+    spawn "$name" "$bin" "${args[@]}"
+    PORT[$name]=$port; PID[$name]=$LAST_PID
+    wait_port "$port" "$LAST_PID" || die "tokend $name did not start: $(tail -3 "$TMP/$name.log")"
+}
+
+report_ignored_flags() {
+    if [[ ${#IGNORED_FLAGS[@]} -gt 0 ]]; then
+        echo
+        echo "(flags a variant does not have, not passed: ${IGNORED_FLAGS[*]})"
+    fi
+}
+
+make_org() {  # variant redis_port: an organization with token auth on, made by its tokenctl
+    local out
+    out=$("${TOKENCTL_BIN[$1]}" --redis-url "redis://127.0.0.1:$2" org create --name "bench-$1" \
+        --token-auth on --json) || die "tokenctl ($1) cannot create an organization"
+    ORG_ID[$1]=$(sed -n 's/.*"organization_id": *"\([^"]*\)".*/\1/p' <<<"$out")
+    SECRET_KEY[$1]=$(sed -n 's/.*"secret_key": *"\([^"]*\)".*/\1/p' <<<"$out")
+    [[ -n "${ORG_ID[$1]}" && -n "${SECRET_KEY[$1]}" ]] || die "tokenctl ($1) said: $out"
+}
+
+proc_ticks() {  # pid: "utime stime" in clock ticks, from /proc/<pid>/stat
+    sed 's/.*) //' "/proc/$1/stat" | awk '{print $12, $13}'
+}
+
+thread_ticks() {  # pid: one line per thread, "tid comm ticks" (utime + stime)
+    awk '{ o = index($0, "("); c = index($0, ") "); comm = substr($0, o + 1, c - o - 1)
+           gsub(/[^A-Za-z0-9_.-]/, "_", comm); split(substr($0, c + 2), f, " ")
+           print $1, comm, f[12] + f[13] }' /proc/"$1"/task/*/stat 2>/dev/null
+}
+
+HZ=$(getconf CLK_TCK)
+us_per() {  # ticks count: microseconds per item
+    awk -v t="$1" -v n="$2" -v hz="$HZ" 'BEGIN { if (n > 0) printf "%.1f", t * 1e6 / hz / n; else print "-" }'
+}
+
+# ---- tokend: POST /v2/tokens/create under wrk --------------------------------------------------
+wrk_line() {  # url: "rate= requests= p50_us= p99_us= non2xx=" from wrk --latency output
     wrk -t2 -c16 -d"${WRK_S}s" --latency -s "$ROOT/bench/wrk_create.lua" "$1" 2>&1 | awk '
         function us(v) { if (v ~ /us$/) return v + 0; if (v ~ /ms$/) return v * 1000;
                          if (v ~ /s$/) return v * 1000000; return v }
         /Requests\/sec:/ { rate = $2 }
+        / requests in / { requests = $1 }
         /^ +99%/ { p99 = us($2) }
         /^ +50%/ { p50 = us($2) }
         /Non-2xx/ { bad = $NF }
-        /Socket errors/ { err = $0 }
-        END { printf "rate=%s p50_us=%s p99_us=%s non2xx=%d\n", rate, p50, p99, bad }'
+        END { printf "rate=%s requests=%d p50_us=%s p99_us=%s non2xx=%d\n", rate, requests, p50, p99, bad }'
 }
 
-# Worker threads of tokend and of the trivial server: the same for both (tokend's default).
-HTTP_THREADS="${BENCH_HTTP_THREADS:-32}"
+# One wrk run against a row, with the CPU that the row's server and its Redis spent in it.
+measure_create() {  # row url server_pid redis_pid (redis_pid may be "")
+    local row="$1" url="$2" spid="$3" rpid="$4" line t0 t1 r0=0 r1=0 n
+    read -r -a t0 < <(proc_ticks "$spid")
+    [[ -n "$rpid" ]] && r0=$(proc_ticks "$rpid" | awk '{print $1 + $2}')
+    thread_ticks "$spid" >"$TMP/threads.before"
+    line=$(wrk_line "$url")
+    read -r -a t1 < <(proc_ticks "$spid")
+    [[ -n "$rpid" ]] && r1=$(proc_ticks "$rpid" | awk '{print $1 + $2}')
+    thread_ticks "$spid" >"$TMP/threads.after"
+    n=$(field "$line" requests)
+    [[ "$(field "$line" non2xx)" == 0 ]] || warn "tokend/$row: $(field "$line" non2xx) non-2xx answers"
+    record tokend "$row" rate "$(field "$line" rate)"
+    record tokend "$row" p50 "$(field "$line" p50_us)"
+    record tokend "$row" p99 "$(field "$line" p99_us)"
+    record tokend "$row" user "$(us_per $((t1[0] - t0[0])) "$n")"
+    record tokend "$row" sys "$(us_per $((t1[1] - t0[1])) "$n")"
+    record tokend "$row" server "$(us_per $((t1[0] + t1[1] - t0[0] - t0[1])) "$n")"
+    if [[ -n "$rpid" ]]; then
+        record tokend "$row" redis "$(us_per $((r1 - r0)) "$n")"
+        record tokend "$row" total "$(us_per $((t1[0] + t1[1] - t0[0] - t0[1] + r1 - r0)) "$n")"
+    fi
+    # By thread: the first thread ("main") and the others grouped by name.
+    local group threads busy ticks
+    while read -r group threads busy ticks; do
+        echo "$group" >>"$R/tokend_groups.$row"
+        record tokend_threads "$row.$group" threads "$threads"
+        record tokend_threads "$row.$group" busy "$busy"
+        record tokend_threads "$row.$group" us "$(us_per "$ticks" "$n")"
+    done < <(awk -v pid="$spid" 'NR == FNR { before[$1] = $3; next }
+        { g = ($1 == pid) ? "main" : $2; d = $3 - before[$1]; threads[g]++; ticks[g] += d
+          if (d > 0) busy[g]++ }
+        END { for (g in threads) print g, threads[g], busy[g] + 0, ticks[g] }' \
+        "$TMP/threads.before" "$TMP/threads.after")
+}
+
+# BENCH_PERF=1: a flat perf profile of each tokend variant over one more wrk run (not
+# counted in the tables), by shared object and by symbol.
+profile_tokend() {  # variant url pid
+    command -v perf >/dev/null || { warn "BENCH_PERF: no perf"; return; }
+    local out="$BUILD_DIR/tokend-profile-$1.txt" data="$TMP/perf-$1.data"
+    perf record -q -F 1999 -p "$3" -o "$data" -- sleep "$WRK_S" >/dev/null 2>&1 &
+    local ppid=$!
+    sleep 0.2
+    wrk_line "$2" >/dev/null
+    wait "$ppid" || true
+    {
+        echo "# perf record -F 1999 -p <tokend $1> during wrk -t2 -c16 -d${WRK_S}s (create)"
+        perf report -i "$data" --stdio --no-children --sort dso 2>/dev/null | awk 'NF && n++ < 25'
+        perf report -i "$data" --stdio --no-children --sort dso,sym 2>/dev/null | awk 'NF && n++ < 60 { print substr($0, 1, 160) }'
+    } >"$out"
+    log "tokend: profile of $1 in $out"
+}
 
 bench_tokend() {
-    [[ -x "$TOKEND" ]] || { warn "tokend: not built, skipped"; return; }
-    log "tokend: starting Redis, tokend and the trivial server"
-    start_redis t_redis
-    local org_line tport sport size
-    org_line=$(mint "${PORT[t_redis]}" 0 /dev/null)
-    export BENCH_ORG_ID BENCH_SECRET_KEY
-    BENCH_ORG_ID=$(field "$org_line" org); BENCH_SECRET_KEY=$(field "$org_line" secret_key)
-    tport=$(free_port)
-    spawn t_tokend "$TOKEND" --redis-url "redis://127.0.0.1:${PORT[t_redis]}" --listen "127.0.0.1:$tport" \
-        --threads "$HTTP_THREADS"
-    PID[t_tokend]=$LAST_PID
-    wait_port "$tport" "$LAST_PID" || die "tokend did not start: $(tail -3 "$TMP/t_tokend.log")"
-    size=$(curl -s -X POST -H 'Content-Type: application/json' \
-        -d "{\"organization_id\":\"$BENCH_ORG_ID\",\"secret_key\":\"$BENCH_SECRET_KEY\",\"user_email\":\"bench-000000@example.com\"}" \
-        "http://127.0.0.1:$tport/v2/tokens/create" | wc -c)
-    # trivial: TCP_NODELAY on (the ceiling); trivial_nagle: cpp-httplib's default, Nagle on;
-    # tokend_nodelay: tokend with TCP_NODELAY forced on accepted sockets by an LD_PRELOAD shim.
-    declare -A url=([tokend]="http://127.0.0.1:$tport/v2/tokens/create")
-    local name nodelay rows=(tokend trivial trivial_nagle)
-    if [[ -f "$B/libnodelay_preload.so" ]]; then
-        local nport; nport=$(free_port)
-        spawn t_tokend_nodelay env LD_PRELOAD="$B/libnodelay_preload.so" "$TOKEND" \
-            --redis-url "redis://127.0.0.1:${PORT[t_redis]}" --listen "127.0.0.1:$nport" \
-            --threads "$HTTP_THREADS"
-        PID[t_tokend_nodelay]=$LAST_PID
-        wait_port "$nport" "$LAST_PID" || die "tokend (nodelay) did not start"
-        url[tokend_nodelay]="http://127.0.0.1:$nport/v2/tokens/create"
-        rows+=(tokend_nodelay)
-    fi
-    for name in trivial trivial_nagle; do
-        sport=$(free_port); nodelay=1; [[ $name == trivial_nagle ]] && nodelay=0
-        spawn "t_$name" "$B/trivial_http_server" --listen "$sport" --response-bytes "$size" \
-            --nodelay "$nodelay" --threads "$HTTP_THREADS" --max-seconds 900
-        PID[t_$name]=$LAST_PID
-        wait_port "$sport" "$LAST_PID" || die "trivial server did not start"
-        url[$name]="http://127.0.0.1:$sport/v2/tokens/create"
+    local variants=("${TOKEND_LIVE[@]}") v
+    [[ ${#variants[@]} -gt 0 ]] || { warn "tokend: no tokend variant built, skipped"; return; }
+    log "tokend: starting Redis, tokend (${variants[*]}) and the trivial server"
+    declare -A url spid rpid
+    for v in "${variants[@]}"; do
+        start_redis "t_redis_$v"
+        make_org "$v" "${PORT[t_redis_$v]}"
+        start_tokend "t_$v" "$v" "${PORT[t_redis_$v]}"
+        url[$v]="http://127.0.0.1:${PORT[t_$v]}/v2/tokens/create"
+        spid[$v]=${PID[t_$v]}; rpid[$v]=${PID[t_redis_$v]}
     done
+    local size
+    size=$(curl -s -X POST -H 'Content-Type: application/json' \
+        -d "{\"organization_id\":\"${ORG_ID[${variants[0]}]}\",\"secret_key\":\"${SECRET_KEY[${variants[0]}]}\",\"user_email\":\"bench-000000@example.com\"}" \
+        "${url[${variants[0]}]}" | wc -c)
+    local sport; sport=$(free_port)
+    spawn t_trivial "$B/trivial_http_server" --listen "$sport" --response-bytes "$size" \
+        --io-threads "$IO_THREADS" --max-seconds 900
+    PID[t_trivial]=$LAST_PID
+    wait_port "$sport" "$LAST_PID" || die "trivial server did not start"
+    url[trivial]="http://127.0.0.1:$sport/v2/tokens/create"; spid[trivial]=$LAST_PID; rpid[trivial]=""
 
-    local rep row line
+    local rows=("${variants[@]}" trivial) rep row
     for rep in $(seq 1 "$REPS"); do
         for row in $(rotate "$rep" "${rows[@]}"); do
-            line=$(wrk_line "${url[$row]}")
-            [[ "$(field "$line" non2xx)" == 0 ]] || warn "tokend/$row: $(field "$line" non2xx) non-2xx answers"
-            record tokend "$row" rate "$(field "$line" rate)"
-            record tokend "$row" p50 "$(field "$line" p50_us)"
-            record tokend "$row" p99 "$(field "$line" p99_us)"
+            BENCH_ORG_ID="${ORG_ID[$row]:-}" BENCH_SECRET_KEY="${SECRET_KEY[$row]:-}" \
+                measure_create "$row" "${url[$row]}" "${spid[$row]}" "${rpid[$row]}"
         done
-        for row in "${rows[@]}"; do record_ratio tokend "$row" trivial rate; done
+        for row in "${rows[@]}"; do
+            record tokend "$row" vs_trivial "$(ratio "$(last tokend "$row" rate)" "$(last tokend trivial rate)")"
+            if in_list baseline "${rows[@]}"; then
+                record tokend "$row" vs_base "$(ratio "$(last tokend "$row" rate)" "$(last tokend baseline rate)")"
+                record tokend "$row" total_vs_base "$(ratio "$(last tokend "$row" total)" "$(last tokend baseline total)")"
+            fi
+        done
         log "tokend: rep $rep/$REPS done"
     done
-    for row in "${rows[@]}" redis; do stop_pid "${PID[t_$row]}"; done
+    if [[ "${BENCH_PERF:-0}" == 1 ]]; then
+        for v in "${variants[@]}"; do
+            BENCH_ORG_ID="${ORG_ID[$v]}" BENCH_SECRET_KEY="${SECRET_KEY[$v]}" \
+                profile_tokend "$v" "${url[$v]}" "${spid[$v]}"
+        done
+    fi
+    for v in "${variants[@]}"; do stop_pid "${PID[t_$v]}"; stop_pid "${PID[t_redis_$v]}"; done
+    stop_pid "${PID[t_trivial]}"
 
     echo
-    echo "### tokend POST /v2/tokens/create (wrk -t2 -c16 ${WRK_S}s keep-alive, $size-byte answers, $HTTP_THREADS worker threads each; medians of $REPS runs)"
+    echo "### tokend POST /v2/tokens/create (wrk -t2 -c16 ${WRK_S}s keep-alive, $size-byte answers; medians of $REPS runs)"
     echo
-    echo "(trivial: cpp-httplib server without Redis, TCP_NODELAY on; trivial_nagle: the same with"
-    echo "cpp-httplib's default, Nagle on, as tokend; tokend_nodelay: tokend with TCP_NODELAY forced"
-    echo "by bench/nodelay_preload.cpp; vs trivial: median of per-run ratios)"
+    echo "(baseline: tokend at ${BASELINE_SHA:0:12} (BENCH_BASELINE_REV=$BASELINE_REV); current: this tree;"
+    echo "tokend --threads $HTTP_THREADS --io-threads $IO_THREADS where it has the flag, one Redis each;"
+    echo "trivial: Boost.Beast server with $IO_THREADS I/O threads answering a fixed 200 of the same size,"
+    echo "no Redis (the physical limit); vs: median over runs of the ratio to the row run seconds apart)"
     echo
-    printf '| %-14s | %12s | %12s | %9s | %9s |\n' server "requests/s" "vs trivial" "p50 us" "p99 us"
-    printf '| %-14s | %12s | %12s | %9s | %9s |\n' --- ---: ---: ---: ---:
+    printf '| %-8s | %10s | %11s | %11s | %10s | %9s | %9s |\n' server "requests/s" range "vs baseline" "vs trivial" "p50 us" "p99 us"
+    printf '| %-8s | %10s | %11s | %11s | %10s | %9s | %9s |\n' --- ---: ---: ---: ---: ---: ---:
     for row in "${rows[@]}"; do
-        printf '| %-14s | %12s | %12s | %9s | %9s |\n' "$row" "$(median tokend "$row" rate)" \
-            "$(median tokend "$row" rate_ratio)" "$(median tokend "$row" p50)" \
-            "$(median tokend "$row" p99)"
+        printf '| %-8s | %10s | %11s | %11s | %10s | %9s | %9s |\n' "$row" "$(median tokend "$row" rate)" \
+            "$(spread tokend "$row" rate)" "$(median tokend "$row" vs_base)" \
+            "$(median tokend "$row" vs_trivial)" "$(median tokend "$row" p50)" "$(median tokend "$row" p99)"
     done
+    echo
+    echo "#### CPU per create (utime/stime from /proc/<pid>/stat over the same wrk runs / wrk's request count; $HZ ticks/s)"
+    echo
+    printf '| %-8s | %10s | %10s | %10s | %10s | %10s | %14s |\n' server "user us" "sys us" "server us" "Redis us" "total us" "total vs base"
+    printf '| %-8s | %10s | %10s | %10s | %10s | %10s | %14s |\n' --- ---: ---: ---: ---: ---: ---:
+    for row in "${rows[@]}"; do
+        printf '| %-8s | %10s | %10s | %10s | %10s | %10s | %14s |\n' "$row" "$(median tokend "$row" user)" \
+            "$(median tokend "$row" sys)" "$(median tokend "$row" server)" "$(median tokend "$row" redis)" \
+            "$(median tokend "$row" total)" "$(median tokend "$row" total_vs_base)"
+    done
+    echo
+    echo "#### server CPU per create by thread (/proc/<pid>/task/*/stat; main: the first thread, the others by name)"
+    echo
+    printf '| %-8s | %-16s | %8s | %12s | %10s |\n' server threads count "busy in run" "us/create"
+    printf '| %-8s | %-16s | %8s | %12s | %10s |\n' --- --- ---: ---: ---:
+    local group
+    for row in "${rows[@]}"; do
+        for group in $(sort -u "$R/tokend_groups.$row" 2>/dev/null); do
+            printf '| %-8s | %-16s | %8s | %12s | %10s |\n' "$row" "$group" \
+                "$(median_int tokend_threads "$row.$group" threads)" "$(median_int tokend_threads "$row.$group" busy)" \
+                "$(median tokend_threads "$row.$group" us)"
+        done
+    done
+    report_ignored_flags
+}
+
+# ---- tokend: thousands of idle or stalled connections ------------------------------------
+bench_tokend_idle() {
+    local variants=("${TOKEND_LIVE[@]}") v
+    [[ ${#variants[@]} -gt 0 ]] || { warn "tokend_idle: no tokend variant built, skipped"; return; }
+    local need=$((IDLE_N + 200))
+    [[ "$(ulimit -n)" == unlimited || "$(ulimit -n)" -ge $need ]] ||
+        { warn "tokend_idle: ulimit -n is $(ulimit -n), $need needed: skipped"; return; }
+    log "tokend_idle: $IDLE_N connections, modes ${IDLE_MODES[*]}, tokend ${variants[*]}"
+    for v in "${variants[@]}"; do
+        start_redis "i_redis_$v"
+        make_org "$v" "${PORT[i_redis_$v]}"
+    done
+    # Room for the held connections and the probes under the total cap, and timeouts longer
+    # than a run, so that what is measured is the cost of holding them, not their eviction.
+    # BENCH_IDLE_TOKEND_FLAGS replaces them ("" runs tokend with its defaults).
+    local limits=(${BENCH_IDLE_TOKEND_FLAGS-"--max-connections $((IDLE_N + 1000)) --idle-timeout-ms 120000 --header-timeout-ms 120000"})
+    local rep mode line m rows=() servers=("${variants[@]}" trivial)
+    ORG_ID[trivial]=org_trivial; SECRET_KEY[trivial]=sk_trivial  # it answers 200 to anything
+    for mode in "${IDLE_MODES[@]}"; do
+        for v in "${servers[@]}"; do rows+=("$v.$mode"); done
+    done
+    for rep in $(seq 1 "$IDLE_REPS"); do
+        for mode in "${IDLE_MODES[@]}"; do
+            for v in $(rotate "$rep" "${servers[@]}"); do
+                if [[ $v == trivial ]]; then  # the same I/O threads, a fresh one per run too
+                    PORT[i_server]=$(free_port)
+                    spawn i_server "$B/trivial_http_server" --listen "${PORT[i_server]}" \
+                        --io-threads "$IO_THREADS" --max-seconds 300
+                    PID[i_server]=$LAST_PID
+                    wait_port "${PORT[i_server]}" "$LAST_PID" || die "trivial server did not start"
+                else
+                    start_tokend i_server "$v" "${PORT[i_redis_$v]}" "${limits[@]}"  # fresh per run
+                fi
+                line=$(BENCH_ORG_ID="${ORG_ID[$v]}" BENCH_SECRET_KEY="${SECRET_KEY[$v]}" \
+                    "$B/idle_connections" --port "${PORT[i_server]}" --pid "${PID[i_server]}" \
+                    --count "$IDLE_N" --mode "$mode") || warn "tokend_idle/$v/$mode: probe failed"
+                echo "$line" >>"$TMP/idle.lines"
+                stop_pid "${PID[i_server]}"
+                [[ "$(field "$line" held)" == "$IDLE_N" ]] ||
+                    warn "tokend_idle/$v/$mode: held $(field "$line" held) of $IDLE_N (errors $(field "$line" errors))"
+                for m in held connect_s rss_before_kb rss_held_kb per_conn_bytes threads_before \
+                    threads_held closed_settle answered_settle closed_end answered_end hold_s \
+                    ka_reconnects ka_warm_requests ka_warm_failed recover_ms; do
+                    record idle "$v.$mode" "$m" "$(field "$line" "$m")"
+                done
+                for m in base_fresh base_ka base_create fresh ka create; do
+                    record idle "$v.$mode" "${m}_ok" "$(field "$line" "${m}_ok")"
+                    record idle "$v.$mode" "${m}_tried" "$(field "$line" "${m}_tried")"
+                    record idle "$v.$mode" "${m}_p50" "$(field "$line" "${m}_p50_ms")"
+                    record idle "$v.$mode" "${m}_p99" "$(field "$line" "${m}_p99_ms")"
+                done
+                echo "$(field "$line" statuses_end)" >"$R/idle.$v.$mode.statuses"
+            done
+        done
+        log "tokend_idle: rep $rep/$IDLE_REPS done"
+    done
+    for v in "${variants[@]}"; do stop_pid "${PID[i_redis_$v]}"; done
+
+    local row
+    echo
+    echo "### tokend with $IDLE_N idle / stalled connections held open (medians of $IDLE_REPS runs, a fresh tokend per run)"
+    echo
+    echo "(trivial: the Beast server of the tokend section, $IO_THREADS I/O threads, 200 to any request;"
+    echo "held connections from 127.1.0.1, 127.1.0.2, ... 100 per address; idle: nothing sent;"
+    echo "stalled: sent \"POST /v2/tokens/cre\" and nothing more. tokend flags: ${limits[*]:-none}"
+    echo "where it has them (BENCH_IDLE_TOKEND_FLAGS; by default so that neither a cap nor a timeout"
+    echo "removes the held connections during a run)."
+    echo "closed / answered: held connections that tokend closed, or answered (statuses of the last run),"
+    echo "1 s after the flood and at the end of the run, held s later; recover: from closing the held"
+    echo "connections to the next 200 on /healthz)"
+    echo
+    printf '| %-17s | %6s | %9s | %13s | %11s | %14s | %15s | %15s | %15s | %-10s | %6s | %10s |\n' \
+        "server.mode" held "connect s" "RSS before kB" "RSS held kB" "bytes per conn" "threads (held)" "closed 1s / end" "answered 1s/end" statuses "held s" "recover ms"
+    printf '| %-17s | %6s | %9s | %13s | %11s | %14s | %15s | %15s | %15s | %-10s | %6s | %10s |\n' --- ---: ---: ---: ---: ---: ---: ---: ---: --- ---: ---:
+    for row in "${rows[@]}"; do
+        printf '| %-17s | %6s | %9s | %13s | %11s | %14s | %15s | %15s | %15s | %-10s | %6s | %10s |\n' "$row" \
+            "$(median_int idle "$row" held)" "$(median idle "$row" connect_s)" \
+            "$(median_int idle "$row" rss_before_kb)" "$(median_int idle "$row" rss_held_kb)" \
+            "$(median_int idle "$row" per_conn_bytes)" \
+            "$(median_int idle "$row" threads_before) ($(median_int idle "$row" threads_held))" \
+            "$(median_int idle "$row" closed_settle) / $(median_int idle "$row" closed_end)" \
+            "$(median_int idle "$row" answered_settle) / $(median_int idle "$row" answered_end)" \
+            "$(cat "$R/idle.$row.statuses" 2>/dev/null || echo -)" \
+            "$(median idle "$row" hold_s)" "$(median idle "$row" recover_ms)"
+    done
+    echo
+    echo "#### latency from 127.0.0.1: quiet server vs with the connections held"
+    echo
+    echo "(fresh: GET /healthz, each on a new connection; keep-alive: GET /healthz on one connection,"
+    echo "reopened when closed, under the flood one opened before it and used once a second while the"
+    echo "flood opened (a backend's pooled connection); create: POST /v2/tokens/create through a real"
+    echo "organization, each on a new connection. ok/tried: answered 200 / tried; a probe gives up"
+    echo "after 1 s (create: 2 s) and a series after 3 s; p50/p99 over the answered ones; reconnects:"
+    echo "keep-alive connections reopened under the flood)"
+    echo
+    printf '| %-17s | %-10s | %10s | %10s | %10s | %10s | %10s | %10s | %10s |\n' "server.mode" series "ok/tried quiet" "p50 ms" "p99 ms" "ok/tried held" "p50 ms" "p99 ms" reconnects
+    printf '| %-17s | %-10s | %10s | %10s | %10s | %10s | %10s | %10s | %10s |\n' --- --- ---: ---: ---: ---: ---: ---: ---:
+    local s label reconnects
+    for row in "${rows[@]}"; do
+        for s in fresh ka create; do
+            label=$s; reconnects="-"
+            [[ $s == ka ]] && { label=keep-alive; reconnects=$(median_int idle "$row" ka_reconnects); }
+            printf '| %-17s | %-10s | %10s | %10s | %10s | %10s | %10s | %10s | %10s |\n' "$row" "$label" \
+                "$(median_int idle "$row" "base_${s}_ok")/$(median_int idle "$row" "base_${s}_tried")" \
+                "$(median idle "$row" "base_${s}_p50")" "$(median idle "$row" "base_${s}_p99")" \
+                "$(median_int idle "$row" "${s}_ok")/$(median_int idle "$row" "${s}_tried")" \
+                "$(median idle "$row" "${s}_p50")" "$(median idle "$row" "${s}_p99")" "$reconnects"
+        done
+    done
+    report_ignored_flags
 }
 
 # ---- run ---------------------------------------------------------------------------------
@@ -606,6 +955,10 @@ echo
 echo "- machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), kernel $(uname -r)"
 echo "- $("$MOSQUITTO" -h 2>/dev/null | head -1), $(redis-server --version | cut -d' ' -f1-3)"
 echo "- plugin variants: ${PLUGIN_VARIANTS[*]:-none (plugin not built)}; reps: $REPS; quick: $QUICK"
+if [[ $NEED_TOKEND -eq 1 ]]; then
+    find_tokend_variants
+    echo "- tokend variants: ${TOKEND_LIVE[*]:-none}; baseline: ${BASELINE_SHA:0:12} (BENCH_BASELINE_REV=$BASELINE_REV)"
+fi
 for section in "${SECTIONS[@]}"; do
     "bench_$section"
 done
