@@ -80,12 +80,43 @@ TEST_CASE("config rejects bad values with one line", "[tokend][unit]") {
         with({"--threads", "0"}), with({"--threads", "many"}), with({"--rate-limit", "-1"}),
         with({"--redis-timeout-ms", "0"}), with({"--tls-cert", cert}),
         with({"--tls-cert", cert, "--tls-key", dir.file("missing.pem")}), with({"--provider", ""}),
-        with({"--no-such-flag"}));
+        with({"--no-such-flag"}), with({"--rate-limit", "nan"}), with({"--rate-limit", "inf"}),
+        with({"--rate-limit", "1e999"}), with({"--rate-limit", "12abc"}),
+        with({"--rate-burst", "-nan"}), with({"--max-body-bytes", "-1"}),
+        with({"--max-body-bytes", "0"}), with({"--header-timeout-ms", "abc"}),
+        with({"--header-timeout-ms", "0"}), with({"--idle-timeout-ms", "1.5"}),
+        with({"--max-connections", "10k"}), with({"--io-threads", "0"}), with({"--queue-max", "0"}),
+        with({"--max-header-fields", "nan"}));
     auto r = parse_config(args);
     CHECK_FALSE(r.config);
     CHECK(r.exit_code != 0);
     CHECK_FALSE(r.message.empty());
     CHECK(r.message.find('\n') == std::string::npos);
+}
+
+TEST_CASE("config: HTTP limits and event-loop flags", "[tokend][unit]") {
+    auto defaults = parse_config(kRequired);
+    REQUIRE(defaults.config);
+    const HttpLimits& d = defaults.config->limits;
+    CHECK(d.header_timeout == std::chrono::milliseconds(10000));
+    CHECK(d.body_timeout == std::chrono::milliseconds(10000));
+    CHECK(d.idle_timeout == std::chrono::milliseconds(5000));
+    CHECK(d.max_header_bytes == 8192);
+    CHECK(d.max_body_bytes == 65536);
+    CHECK(d.max_connections == 10000);
+    CHECK(d.max_connections_per_address == 256);
+    CHECK(defaults.config->io_threads == 2);
+    CHECK(defaults.config->queue_max == 1024);
+
+    ScopedEnv idle("TOKEND_IDLE_TIMEOUT_MS", "750");
+    auto r = parse_config(with({"--header-timeout-ms", "1500", "--max-body-bytes", "1024",
+                                "--max-connections-per-address", "3", "--io-threads", "4"}));
+    REQUIRE(r.config);
+    CHECK(r.config->limits.header_timeout == std::chrono::milliseconds(1500));
+    CHECK(r.config->limits.idle_timeout == std::chrono::milliseconds(750));
+    CHECK(r.config->limits.max_body_bytes == 1024);
+    CHECK(r.config->limits.max_connections_per_address == 3);
+    CHECK(r.config->io_threads == 4);
 }
 
 TEST_CASE("config never puts the Redis password in messages", "[tokend][unit]") {
