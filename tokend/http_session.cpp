@@ -274,6 +274,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         entry_.org_id = std::move(answer.org_id);
         entry_.token_id = std::move(answer.token_id);
         entry_.detail = std::move(answer.detail);
+        // Counted and logged once the answer is decided, before it is written: whatever
+        // the client does next (another request, on this or another connection) sees it.
+        log_request();
         tcp().expires_after(ctx_.limits.write_timeout);
         http::async_write(stream_, response_,
                           [self = this->shared_from_this()](error_code ec, std::size_t) {
@@ -282,7 +285,6 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     }
 
     void on_written(error_code ec) {
-        log_request();
         end_request();
         response_ = {};
         if (ec) {
