@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <optional>
@@ -23,7 +24,13 @@
 
 namespace tka::test {
 
-inline const std::string kTokendBinary = TKA_BINARY_DIR "/tokend/tokend";
+// The tokend under test: this build's, or the binary named by TKA_TOKEND_BINARY (to run
+// the suite against another build of tokend, e.g. a Release build or a candidate server).
+inline const std::string kTokendBinary = [] {
+    const char* other = std::getenv("TKA_TOKEND_BINARY");
+    return other != nullptr && *other != '\0' ? std::string(other)
+                                              : std::string(TKA_BINARY_DIR "/tokend/tokend");
+}();
 
 struct TestOrg {
     std::string id;
