@@ -8,8 +8,9 @@ packages=(
   build-essential cmake pkg-config g++ clang-format clang-14
   libfuzzer-14-dev  # scripts/fuzz.sh: libFuzzer for clang-14 (-fsanitize=fuzzer)
   dpkg-dev file  # cpack -G DEB: dpkg-shlibdeps finds the packages' library dependencies
-  libhiredis-dev libssl-dev libfmt-dev catch2 nlohmann-json3-dev libcpp-httplib-dev
+  libhiredis-dev libssl-dev libfmt-dev catch2 nlohmann-json3-dev
   libcli11-dev libcjson-dev
+  libboost-dev  # Boost.Beast/Asio (header-only): tokend's HTTP server, the tests' HTTP client
   redis-server mosquitto mosquitto-dev libmosquitto-dev mosquitto-clients
   curl openssl python3
 )

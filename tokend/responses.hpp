@@ -34,7 +34,7 @@ std::string token_body(const IssuedToken& token, std::string_view provider);
 // {"revoked": [ids], "count": n}
 std::string revoke_body(const std::vector<std::string>& revoked);
 
-// The error tokend reports for a bare HTTP status (httplib's own 400/413, 404, 405, ...).
+// The error tokend reports for a bare HTTP status (404, 405, 408, 413, 431, ...).
 ApiError error_for_status(int status);
 
 }  // namespace tka::tokend

@@ -24,6 +24,9 @@ class RedisServer {
     void stop();   // SIGTERM and wait
     void start();  // again, same port (data is gone: no persistence)
     bool running() const { return process_ != nullptr; }
+    // The redis-server's process id while it runs (-1 otherwise), e.g. to SIGSTOP it and
+    // play a Redis that accepts connections but never answers.
+    pid_t pid() const { return process_ ? process_->pid() : -1; }
 
   private:
     TempDir dir_;

@@ -14,8 +14,8 @@ using nlohmann::json;
 
 namespace {
 
-json create(httplib::Client& client, const TestOrg& org, const std::string& email,
-            const Tokend& tokend, std::optional<bool> replace = std::nullopt) {
+json create(HttpClient& client, const TestOrg& org, const std::string& email, const Tokend& tokend,
+            std::optional<bool> replace = std::nullopt) {
     json body = create_body(org, email);
     if (replace) {
         body["replace_existing"] = *replace;

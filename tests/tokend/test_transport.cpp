@@ -2,12 +2,6 @@
 // bodies, health and metrics endpoints, TLS, and the in-process Server's lifecycle.
 #include <catch2/catch.hpp>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
-
 #include <thread>
 
 #include "tests/tokend/tokend_harness.hpp"
@@ -38,9 +32,9 @@ TEST_CASE("wrong methods are 405 JSON with Allow", "[tokend][http]") {
         auto r = get(client, path);
         TKA_REQUIRE_ERROR(r, 405, "method_not_allowed", tokend);
         CHECK(r.header("Allow") == "POST");
-        auto put = to_reply(client.Put(path, "{}", "application/json"));
+        auto put = to_reply(client.put(path, "{}", "application/json"));
         TKA_REQUIRE_ERROR(put, 405, "method_not_allowed", tokend);
-        auto del = to_reply(client.Delete(path));
+        auto del = to_reply(client.del(path));
         TKA_REQUIRE_ERROR(del, 405, "method_not_allowed", tokend);
     }
     for (const char* path : {"/healthz", "/metrics"}) {
@@ -65,21 +59,9 @@ TEST_CASE("bodies over 64 KiB are 413 JSON", "[tokend][http]") {
     TKA_REQUIRE_ERROR(r, 413, "payload_too_large", tokend);
 
     // Chunked uploads are held to the same limit.
-    const std::string big = body.dump();
-    std::size_t offset = 0;
-    auto chunked = to_reply(client.Post(
-        "/v2/tokens/create",
-        [&](size_t, httplib::DataSink& sink) {
-            if (offset < big.size()) {
-                std::size_t n = std::min<std::size_t>(8192, big.size() - offset);
-                sink.write(big.data() + offset, n);
-                offset += n;
-            } else {
-                sink.done();
-            }
-            return true;
-        },
-        "application/json"));
+    HttpRequest upload{
+        "POST", "/v2/tokens/create", {{"Content-Type", "application/json"}}, body.dump(), 8192};
+    auto chunked = to_reply(client.send(upload));
     TKA_REQUIRE_ERROR(chunked, 413, "payload_too_large", tokend);
 
     // Just under the limit is processed normally.
@@ -108,7 +90,7 @@ TEST_CASE("healthz and metrics", "[tokend][http]") {
                        200, tokend);
     post_raw(client, "/v2/tokens/create", "nope");
 
-    auto metrics = to_reply(client.Get("/metrics"));
+    auto metrics = get(client, "/metrics");
     TKA_REQUIRE_STATUS(metrics, 200, tokend);
     CHECK(metrics.header("Content-Type").rfind("text/plain", 0) == 0);
     const std::string& text = metrics.body;
@@ -127,33 +109,26 @@ TEST_CASE("healthz and metrics", "[tokend][http]") {
 TEST_CASE("TLS mode serves the API over HTTPS", "[tokend][tls]") {
     RedisServer redis;
     TempDir dir;
-    const std::string cert = dir.file("cert.pem");
-    const std::string key = dir.file("key.pem");
-    auto gen = run({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
-                    "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext",
-                    "subjectAltName=IP:127.0.0.1"});
-    INFO(gen.err);
-    REQUIRE(gen.exit_code == 0);
+    const TlsFiles tls_files = make_tls_files(dir);
+    const std::string& cert = tls_files.cert;
 
-    Tokend tokend(redis.url(), {"--tls-cert", cert, "--tls-key", key});
+    Tokend tokend(redis.url(), {"--tls-cert", cert, "--tls-key", tls_files.key});
     TestOrg org = make_org(redis);
 
-    httplib::SSLClient tls("127.0.0.1", tokend.port());
-    tls.set_ca_cert_path(cert.c_str());
-    tls.enable_server_certificate_verification(true);
-    tls.set_connection_timeout(5, 0);
-    tls.set_read_timeout(10, 0);
-    auto health = to_reply(tls.Get("/healthz"));
+    HttpClientOptions verified;
+    verified.tls = true;
+    verified.ca_file = cert;
+    HttpClient tls("127.0.0.1", tokend.port(), verified);
+    auto health = get(tls, "/healthz");
     TKA_REQUIRE_STATUS(health, 200, tokend);
-    auto r = to_reply(tls.Post("/v2/tokens/create", create_body(org, "tls@example.com").dump(),
-                               "application/json"));
+    auto r = post_json(tls, "/v2/tokens/create", create_body(org, "tls@example.com"));
     TKA_REQUIRE_STATUS(r, 200, tokend);
     CHECK(r.json["access_token"].get<std::string>().rfind("tkn_", 0) == 0);
 
     // Plain HTTP on the TLS port gets no API answer.
     auto plain = tokend.client();
-    plain.set_read_timeout(2, 0);
-    auto p = plain.Get("/healthz");
+    plain.set_read_timeout(std::chrono::seconds(2));
+    auto p = plain.get("/healthz");
     CHECK((!p || p->status != 200));
 }
 
@@ -183,7 +158,7 @@ TEST_CASE("tokend takes its settings from the environment", "[tokend][process]")
                   {"TOKEND_PROVIDER", "env-provider"}});
     REQUIRE(wait_for_port(port, std::chrono::seconds(20)));
     TestOrg org = make_org(redis);
-    httplib::Client client("127.0.0.1", port);
+    HttpClient client("127.0.0.1", port);
     auto r = post_json(client, "/v2/tokens/create", create_body(org, "env@example.com"));
     INFO(proc.log());
     REQUIRE(r.status == 200);
@@ -200,10 +175,10 @@ TEST_CASE("in-process server: serve, then stop cleanly", "[tokend][server]") {
     REQUIRE(port > 0);
     std::thread serving([&] { server.listen(); });
 
-    httplib::Client client("127.0.0.1", port);
-    auto r = to_reply(client.Get("/healthz"));
+    HttpClient client("127.0.0.1", port);
+    auto r = get(client, "/healthz");
     CHECK(r.status == 200);
-    auto unknown = to_reply(client.Get("/nope"));
+    auto unknown = get(client, "/nope");
     CHECK(unknown.status == 404);
 
     server.stop();
@@ -221,62 +196,6 @@ TEST_CASE("in-process server: stop before listen returns at once", "[tokend][ser
     server.stop();
     CHECK(server.listen());
 }
-
-namespace {
-
-// A raw TCP connection to tokend, to control exactly which bytes go over one socket.
-class RawConnection {
-  public:
-    explicit RawConnection(int port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
-        REQUIRE(fd_ >= 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_port = htons(static_cast<std::uint16_t>(port));
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-        timeval tv{};
-        tv.tv_sec = 5;
-        ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    }
-    ~RawConnection() { ::close(fd_); }
-    RawConnection(const RawConnection&) = delete;
-    RawConnection& operator=(const RawConnection&) = delete;
-
-    void send(const std::string& bytes) {
-        REQUIRE(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
-                static_cast<ssize_t>(bytes.size()));
-    }
-    // One response: head, then Content-Length bytes of body. Empty if the peer closed.
-    std::string read_response() {
-        for (;;) {
-            auto head_end = buffer_.find("\r\n\r\n");
-            if (head_end != std::string::npos) {
-                std::size_t length = 0;
-                auto at = buffer_.find("Content-Length: ");
-                if (at != std::string::npos && at < head_end) {
-                    length = std::stoul(buffer_.substr(at + 16));
-                }
-                if (buffer_.size() >= head_end + 4 + length) {
-                    std::string response = buffer_.substr(0, head_end + 4 + length);
-                    buffer_.erase(0, response.size());
-                    return response;
-                }
-            }
-            char chunk[4096];
-            ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
-            if (n <= 0) {
-                return {};
-            }
-            buffer_.append(chunk, static_cast<std::size_t>(n));
-        }
-    }
-
-  private:
-    int fd_;
-    std::string buffer_;
-};
-
-}  // namespace
 
 TEST_CASE("a body tokend refuses is never parsed as the next request", "[tokend][http]") {
     RedisServer redis;
@@ -304,25 +223,26 @@ TEST_CASE("a body tokend refuses is never parsed as the next request", "[tokend]
     INFO(c.method << " " << c.path << " " << c.content_type);
     RawConnection conn(tokend.port());
     conn.send(framed(c.method, c.path, c.content_type));
-    const std::string first = conn.read_response();
-    INFO(first);
-    CHECK(first.rfind("HTTP/1.1 " + std::to_string(c.status), 0) == 0);
-    CHECK(first.find("tokend_requests_total") == std::string::npos);
+    auto first = conn.read_responses(1, std::chrono::seconds(5));
+    INFO(conn.received());
+    REQUIRE(first.size() == 1);
+    CHECK(first[0].status == c.status);
+    CHECK(first[0].body.find("tokend_requests_total") == std::string::npos);
     // A genuine second request on the same connection gets the answer to *it*, not to
     // the bytes of the refused body.
     conn.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
-    const std::string second = conn.read_response();
-    INFO(second);
-    CHECK(second.rfind("HTTP/1.1 200", 0) == 0);
-    CHECK(second.find("{\"status\":\"ok\"}") != std::string::npos);
+    auto both = conn.read_responses(2, std::chrono::seconds(5));
+    REQUIRE(both.size() == 2);
+    CHECK(both[1].status == 200);
+    CHECK(both[1].body == "{\"status\":\"ok\"}");
 }
 
 TEST_CASE("multipart bodies are 415, not a crash", "[tokend][http]") {
     RedisServer redis;
     Tokend tokend(redis.url());
     auto client = tokend.client();
-    httplib::MultipartFormDataItems items = {{"organization_id", "org_x", "", ""}};
-    auto r = to_reply(client.Post("/v2/tokens/create", items));
+    const MultipartBody form = multipart_form({{"organization_id", "org_x"}});
+    auto r = post_raw(client, "/v2/tokens/create", form.body, form.content_type);
     TKA_REQUIRE_ERROR(r, 415, "unsupported_media_type", tokend);
     TKA_REQUIRE_STATUS(get(client, "/healthz"), 200, tokend);
 }
@@ -332,8 +252,9 @@ TEST_CASE("a malformed HTTP request gets a JSON 400", "[tokend][http]") {
     Tokend tokend(redis.url());
     RawConnection conn(tokend.port());
     conn.send("GET /healthz HTTP/1.1\r\nHost x\r\n\r\n");  // no colon after the field name
-    const std::string response = conn.read_response();
-    INFO(response);
-    CHECK(response.rfind("HTTP/1.1 400", 0) == 0);
-    CHECK(response.find("\"error\":\"invalid_request\"") != std::string::npos);
+    auto response = conn.read_response(std::chrono::seconds(5));
+    INFO(conn.received());
+    REQUIRE(response);
+    CHECK(response->status == 400);
+    CHECK(response->body.find("\"error\":\"invalid_request\"") != std::string::npos);
 }

@@ -1,27 +1,36 @@
 // Shared set-up of tokend's integration tests: a real redis-server, a real tokend process
 // on a free loopback port, organizations created through tka::OrgStore, and small helpers
-// to POST JSON and read JSON answers with httplib::Client.
+// to POST JSON and read JSON answers with the tests' own HTTP client
+// (tests/support/http_client.hpp).
 #pragma once
 
-#include <httplib.h>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cstdlib>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/org_store.hpp"
 #include "common/time_format.hpp"
+#include "tests/support/http_client.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/redis_server.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace tka::test {
 
-inline const std::string kTokendBinary = TKA_BINARY_DIR "/tokend/tokend";
+// The tokend under test: this build's, or the binary named by TKA_TOKEND_BINARY (to run
+// the suite against another build of tokend, e.g. a Release build or a candidate server).
+inline const std::string kTokendBinary = [] {
+    const char* other = std::getenv("TKA_TOKEND_BINARY");
+    return other != nullptr && *other != '\0' ? std::string(other)
+                                              : std::string(TKA_BINARY_DIR "/tokend/tokend");
+}();
 
 struct TestOrg {
     std::string id;
@@ -54,12 +63,8 @@ class Tokend {
     Process& process() { return *process_; }
     std::string log() const { return process_->log(); }
 
-    httplib::Client client() const {
-        httplib::Client c("127.0.0.1", port_);
-        c.set_connection_timeout(5, 0);
-        c.set_read_timeout(10, 0);
-        return c;
-    }
+    // A keep-alive client: 5 s to connect, 10 s for each answer.
+    HttpClient client() const { return HttpClient("127.0.0.1", port_); }
 
   private:
     TempDir dir_;
@@ -71,37 +76,53 @@ struct Reply {
     int status = 0;  // 0: no HTTP answer at all
     nlohmann::json json;
     std::string body;
-    httplib::Headers headers;
+    HttpHeaders headers;  // names compare without regard to case
     std::string header(const std::string& name) const {
         auto it = headers.find(name);
         return it == headers.end() ? std::string() : it->second;
     }
 };
 
-inline Reply to_reply(const httplib::Result& result) {
+inline Reply to_reply(const std::optional<HttpResponse>& response) {
     Reply r;
-    if (!result) {
+    if (!response) {
         return r;
     }
-    r.status = result->status;
-    r.body = result->body;
-    r.headers = result->headers;
-    r.json = nlohmann::json::parse(result->body, nullptr, false);
+    r.status = response->status;
+    r.body = response->body;
+    r.headers = response->headers;
+    r.json = nlohmann::json::parse(response->body, nullptr, false);
     return r;
 }
 
-inline Reply post_raw(httplib::Client& client, const std::string& path, const std::string& body,
+inline Reply post_raw(HttpClient& client, const std::string& path, const std::string& body,
                       const std::string& content_type = "application/json") {
-    return to_reply(client.Post(path.c_str(), body, content_type.c_str()));
+    return to_reply(client.post(path, body, content_type));
 }
 
-inline Reply post_json(httplib::Client& client, const std::string& path,
-                       const nlohmann::json& body) {
+inline Reply post_json(HttpClient& client, const std::string& path, const nlohmann::json& body) {
     return post_raw(client, path, body.dump());
 }
 
-inline Reply get(httplib::Client& client, const std::string& path) {
-    return to_reply(client.Get(path.c_str()));
+inline Reply get(HttpClient& client, const std::string& path) {
+    return to_reply(client.get(path));
+}
+
+// A self-signed certificate for 127.0.0.1 (openssl req) and its key, written into `dir`;
+// the certificate doubles as the CA file a verifying client trusts.
+struct TlsFiles {
+    std::string cert;
+    std::string key;
+};
+
+inline TlsFiles make_tls_files(const TempDir& dir) {
+    TlsFiles files{dir.file("cert.pem"), dir.file("key.pem")};
+    auto gen = run({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                    files.key, "-out", files.cert, "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"});
+    INFO(gen.err);
+    REQUIRE(gen.exit_code == 0);
+    return files;
 }
 
 inline nlohmann::json create_body(const TestOrg& org, const std::string& email) {
