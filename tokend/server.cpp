@@ -223,6 +223,10 @@ bool Server::listen() {
     for (auto& t : threads) {
         t.join();
     }
+    // The loop has ended (the close posted by stop() may not have run): stop listening
+    // before stop() returns.
+    error_code ignored;
+    acceptor_.close(ignored);
     std::lock_guard lock(mutex_);
     listen_done_ = true;
     done_cv_.notify_all();
