@@ -650,6 +650,7 @@ start_tokend() {
         fi
         shift 2
     done
+    [[ $# -eq 0 ]] || die "start_tokend: flag '$1' without a value"
     spawn "$name" "$bin" "${args[@]}"
     PORT[$name]=$port; PID[$name]=$LAST_PID
     wait_port "$port" "$LAST_PID" || die "tokend $name did not start: $(tail -3 "$TMP/$name.log")"
@@ -857,7 +858,8 @@ bench_tokend_idle() {
     # Room for the held connections and the probes under the total cap, and timeouts longer
     # than a run, so that what is measured is the cost of holding them, not their eviction.
     # BENCH_IDLE_TOKEND_FLAGS replaces them ("" runs tokend with its defaults).
-    local limits=(${BENCH_IDLE_TOKEND_FLAGS-"--max-connections $((IDLE_N + 1000)) --idle-timeout-ms 120000 --header-timeout-ms 120000"})
+    local limits=(--max-connections $((IDLE_N + 1000)) --idle-timeout-ms 120000 --header-timeout-ms 120000)
+    [[ -v BENCH_IDLE_TOKEND_FLAGS ]] && limits=($BENCH_IDLE_TOKEND_FLAGS)
     local rep mode line m rows=() servers=("${variants[@]}" trivial)
     ORG_ID[trivial]=org_trivial; SECRET_KEY[trivial]=sk_trivial  # it answers 200 to anything
     for mode in "${IDLE_MODES[@]}"; do
