@@ -13,7 +13,7 @@
 #             /healthz and create latency, tokend's RSS per held connection
 #   env: BENCH_BUILD_DIR (default build/bench), TKA_BENCH_PLUGIN_VARIANTS (see below),
 #        TKA_BENCH_TOKEND_VARIANTS (default "baseline current": tokend built from
-#        BENCH_BASELINE_REV and from this tree), BENCH_BASELINE_REV (default 5f12481, any
+#        BENCH_BASELINE_REV and from this tree; "current@4": with --threads 4), BENCH_BASELINE_REV (default 5f12481, any
 #        git revision of this clone), BENCH_BASELINE_DIR (default build/bench-baseline),
 #        BENCH_HTTP_THREADS (tokend --threads, default 32), BENCH_IO_THREADS (tokend
 #        --io-threads and the trivial server's threads, default 2), BENCH_IDLE_N (held
@@ -68,11 +68,15 @@ done
 # baseline: tokend built from BENCH_BASELINE_REV (git archive of that revision, so it works
 # from a fresh clone) in BENCH_BASELINE_DIR; current: tokend of this tree. Each runs beside
 # the other in the same rounds, alternating, so the ratio between them is measured under the
-# same machine noise. E.g. TKA_BENCH_TOKEND_VARIANTS=current
+# same machine noise. E.g. TKA_BENCH_TOKEND_VARIANTS=current. A variant may name its own
+# --threads after an @: "current@4" is this tree's tokend with --threads 4 (its own Redis and
+# row), e.g. TKA_BENCH_TOKEND_VARIANTS="baseline current current@4 current@8"
 TOKEND_VARIANTS=(${TKA_BENCH_TOKEND_VARIANTS:-baseline current})
 BASELINE_REV="${BENCH_BASELINE_REV:-5f12481}"
 BASELINE_DIR="$(realpath -m "${BENCH_BASELINE_DIR:-$ROOT/build/bench-baseline}")"
 HTTP_THREADS="${BENCH_HTTP_THREADS:-32}"  # tokend --threads (Redis workers; httplib: all workers)
+variant_build() { echo "${1%%@*}"; }       # variant: baseline or current
+variant_threads() { if [[ $1 == *@* ]]; then echo "${1#*@}"; else echo "$HTTP_THREADS"; fi; }
 IO_THREADS="${BENCH_IO_THREADS:-2}"       # tokend --io-threads, and the trivial server's threads
 IDLE_N="${BENCH_IDLE_N:-10000}"
 IDLE_MODES=(${BENCH_IDLE_MODES:-idle stalled})
@@ -179,7 +183,7 @@ mkdir -p "$BUILD_DIR"
 install_missing
 if [[ $BUILD -eq 1 ]]; then
     build
-    if [[ $NEED_TOKEND -eq 1 ]] && in_list baseline "${TOKEND_VARIANTS[@]}"; then
+    if [[ $NEED_TOKEND -eq 1 ]] && in_list baseline $(for v in "${TOKEND_VARIANTS[@]}"; do variant_build "$v"; done); then
         build_baseline
     fi
 fi
@@ -612,10 +616,11 @@ TOKEND_LIVE=()
 find_tokend_variants() {
     local v
     for v in "${TOKEND_VARIANTS[@]}"; do
-        if [[ -x "${TOKEND_BIN[$v]:-}" && -x "${TOKENCTL_BIN[$v]:-}" ]]; then
+        local b; b=$(variant_build "$v")
+        if [[ -x "${TOKEND_BIN[$b]:-}" && -x "${TOKENCTL_BIN[$b]:-}" ]]; then
             TOKEND_LIVE+=("$v")
         else
-            warn "tokend variant $v: no binary (${TOKEND_BIN[$v]:-unknown variant}), skipped"
+            warn "tokend variant $v: no binary (${TOKEND_BIN[$b]:-unknown variant}), skipped"
         fi
     done
 }
@@ -632,10 +637,10 @@ IGNORED_FLAGS=()
 # has them, --io-threads and the given flags (a flag the variant does not know is noted in
 # the report, not passed). Sets PORT[NAME] and PID[NAME].
 start_tokend() {
-    local name="$1" v="$2" rport="$3" bin="${TOKEND_BIN[$2]}" port; shift 3
+    local name="$1" v="$2" rport="$3" bin="${TOKEND_BIN[$(variant_build "$2")]}" port; shift 3
     port=$(free_port)
     local args=(--redis-url "redis://127.0.0.1:$rport" --listen "127.0.0.1:$port"
-        --threads "$HTTP_THREADS")
+        --threads "$(variant_threads "$v")")
     set -- --io-threads "$IO_THREADS" "$@"
     while [[ $# -gt 1 ]]; do
         if has_flag "$bin" "$1"; then
@@ -645,6 +650,7 @@ start_tokend() {
         fi
         shift 2
     done
+    [[ $# -eq 0 ]] || die "start_tokend: flag '$1' without a value"
     spawn "$name" "$bin" "${args[@]}"
     PORT[$name]=$port; PID[$name]=$LAST_PID
     wait_port "$port" "$LAST_PID" || die "tokend $name did not start: $(tail -3 "$TMP/$name.log")"
@@ -659,7 +665,7 @@ report_ignored_flags() {
 
 make_org() {  # variant redis_port: an organization with token auth on, made by its tokenctl
     local out
-    out=$("${TOKENCTL_BIN[$1]}" --redis-url "redis://127.0.0.1:$2" org create --name "bench-$1" \
+    out=$("${TOKENCTL_BIN[$(variant_build "$1")]}" --redis-url "redis://127.0.0.1:$2" org create --name "bench-$1" \
         --token-auth on --json) || die "tokenctl ($1) cannot create an organization"
     ORG_ID[$1]=$(sed -n 's/.*"organization_id": *"\([^"]*\)".*/\1/p' <<<"$out")
     SECRET_KEY[$1]=$(sed -n 's/.*"secret_key": *"\([^"]*\)".*/\1/p' <<<"$out")
@@ -799,7 +805,8 @@ bench_tokend() {
     echo "### tokend POST /v2/tokens/create (wrk -t2 -c16 ${WRK_S}s keep-alive, $size-byte answers; medians of $REPS runs)"
     echo
     echo "(baseline: tokend at ${BASELINE_SHA:0:12} (BENCH_BASELINE_REV=$BASELINE_REV); current: this tree;"
-    echo "tokend --threads $HTTP_THREADS --io-threads $IO_THREADS where it has the flag, one Redis each;"
+    echo "tokend --threads $HTTP_THREADS (a row <variant>@N: --threads N) --io-threads $IO_THREADS where it"
+    echo "has the flag, one Redis each;"
     echo "trivial: Boost.Beast server with $IO_THREADS I/O threads answering a fixed 200 of the same size,"
     echo "no Redis (the physical limit); vs: median over runs of the ratio to the row run seconds apart)"
     echo
@@ -851,7 +858,8 @@ bench_tokend_idle() {
     # Room for the held connections and the probes under the total cap, and timeouts longer
     # than a run, so that what is measured is the cost of holding them, not their eviction.
     # BENCH_IDLE_TOKEND_FLAGS replaces them ("" runs tokend with its defaults).
-    local limits=(${BENCH_IDLE_TOKEND_FLAGS-"--max-connections $((IDLE_N + 1000)) --idle-timeout-ms 120000 --header-timeout-ms 120000"})
+    local limits=(--max-connections $((IDLE_N + 1000)) --idle-timeout-ms 120000 --header-timeout-ms 120000)
+    [[ -v BENCH_IDLE_TOKEND_FLAGS ]] && limits=($BENCH_IDLE_TOKEND_FLAGS)
     local rep mode line m rows=() servers=("${variants[@]}" trivial)
     ORG_ID[trivial]=org_trivial; SECRET_KEY[trivial]=sk_trivial  # it answers 200 to anything
     for mode in "${IDLE_MODES[@]}"; do
