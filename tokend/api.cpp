@@ -96,30 +96,27 @@ std::optional<ApiResponse> Api::precheck(ApiRequest& request) {
     return std::nullopt;
 }
 
+namespace {
+
+// A parse result as stage one keeps it: the request, or its error answer.
+template <typename T>
+std::variant<ParsedBody, ApiResponse> checked(Parsed<T> parsed) {
+    if (auto* e = std::get_if<ApiError>(&parsed)) {
+        return error_response(*e);
+    }
+    return ParsedBody(std::move(std::get<T>(parsed)));
+}
+
+}  // namespace
+
 std::variant<ParsedBody, ApiResponse> Api::parse(const ApiRequest& request) const {
-    auto refuse = [](const ApiError& e) { return error_response(e); };
     switch (find_route(request.path)->route) {
-        case Route::create: {
-            auto p = parse_create(request.body);
-            if (auto* e = std::get_if<ApiError>(&p)) {
-                return refuse(*e);
-            }
-            return ParsedBody(std::move(std::get<CreateRequest>(p)));
-        }
-        case Route::refresh: {
-            auto p = parse_refresh(request.body);
-            if (auto* e = std::get_if<ApiError>(&p)) {
-                return refuse(*e);
-            }
-            return ParsedBody(std::move(std::get<RefreshRequest>(p)));
-        }
-        case Route::revoke: {
-            auto p = parse_revoke(request.body);
-            if (auto* e = std::get_if<ApiError>(&p)) {
-                return refuse(*e);
-            }
-            return ParsedBody(std::move(std::get<RevokeRequest>(p)));
-        }
+        case Route::create:
+            return checked(parse_create(request.body));
+        case Route::refresh:
+            return checked(parse_refresh(request.body));
+        case Route::revoke:
+            return checked(parse_revoke(request.body));
         case Route::healthz:
         case Route::metrics:
             break;
