@@ -32,6 +32,7 @@
 #include <utility>
 #include <vector>
 
+#include "plugin/log_text.hpp"
 #include "plugin/options.hpp"
 #include "plugin/token_auth_plugin.hpp"
 
@@ -232,8 +233,9 @@ int on_tick(int /*event*/, void* event_data, void* userdata) {
                 const char* live_id =
                     mosquitto_client_id(reinterpret_cast<const struct mosquitto*>(kick.handle));
                 const std::string client_id = live_id != nullptr ? live_id : kick.client_id;
-                log_line(LogLevel::notice, "closing client '" + client_id + "' (token " +
-                                               kick.token_id + "): " + kick.reason);
+                log_line(LogLevel::notice, "closing connection: " + kick.reason + " (token " +
+                                               kick.token_id + "), client '" +
+                                               tka::plugin::loggable(client_id) + "'");
                 mosquitto_kick_client_by_clientid(client_id.c_str(), false);
             }
             ctx->core->kicked(kick.handle);

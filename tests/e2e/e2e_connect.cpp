@@ -117,3 +117,33 @@ TEST_CASE("oversized and malformed credentials are refused without harming the b
     CHECK(connect_with(client, broker.port(), "c", alice) == 0);
     CHECK(broker.running());
 }
+
+// Mosquitto cuts every log line at 999 characters: the plugin puts the reason first and
+// bounds the client's own text, so a refusal of a huge username still says why.
+TEST_CASE("a refusal of a long username is logged with its reason", "[e2e][connect]") {
+    Backend backend;
+    MosquittoBroker broker(token_broker(backend.redis));
+    const auto org = backend.org("acme", 3600);
+    const auto alice = backend.mint(org, "alice@example.com");
+
+    std::string username(5000, 'u');
+    username.append("@").append(org.org_id);
+    const std::string client_id(5000, 'c');
+    MqttClient client;
+    CHECK(refused(client.connect(broker.port(), client_id, username, alice.password)));
+
+    const std::string start = "token-auth: refused: malformed_username, client 'ccc";
+    REQUIRE(wait_for_log(broker, start, 5s));
+    const std::string log = broker.log();
+    const std::size_t begin = log.find(start);
+    const std::string line = log.substr(begin, log.find('\n', begin) - begin);
+    INFO(line);
+    CHECK(line.size() < 999);
+    // Both texts are cut with their length, and the line is whole.
+    CHECK(line.find("(5000 bytes)' (username 'uuu") != std::string::npos);
+    std::string tail = std::to_string(username.size());
+    tail.append(" bytes)')");
+    CHECK(line.size() >= tail.size());
+    CHECK(line.compare(line.size() - tail.size(), tail.size(), tail) == 0);
+    CHECK(line.find(alice.password) == std::string::npos);
+}

@@ -348,6 +348,27 @@ TEST_CASE("core: without ACL patterns ACL checks are deferred", "[plugin][core][
     CHECK(f.plugin->on_acl_check(0x810, "anything", Access::write) == AclResult::defer);
 }
 
+TEST_CASE("core: a refusal's log line names the reason before the client's text",
+          "[plugin][core][redis]") {
+    Fixture f;
+    const auto tok = f.mint("alice@example.com");
+    const std::string long_user(5000, 'u');
+    const std::string username = long_user + "@" + tok.org_id;
+    CHECK(f.auth(0x830, "c\nlong", username, tok.password).kind == AuthDecision::Kind::deny);
+    std::string line;
+    for (const auto& [level, msg] : f.logs) {
+        if (msg.rfind("refused: ", 0) == 0) {
+            line = msg;
+        }
+    }
+    INFO(line);
+    REQUIRE_FALSE(line.empty());
+    CHECK(line.rfind("refused: malformed_username, client 'c\\x0along' (username 'uuu", 0) == 0);
+    CHECK(line.size() < 400);
+    CHECK(line.find(std::to_string(username.size()) + " bytes)") != std::string::npos);
+    CHECK(line.find(tok.password) == std::string::npos);
+}
+
 TEST_CASE("core: re-validation after the event connection was lost", "[plugin][core][redis]") {
     Fixture f;
     const auto tok = f.mint("alice@example.com");
