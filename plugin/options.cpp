@@ -78,6 +78,20 @@ std::size_t parse_entries(std::string_view key, std::string_view raw) {
     return n;
 }
 
+std::chrono::seconds parse_sys_interval(std::string_view key, std::string_view raw) {
+    const std::string value = trim(raw);
+    int s = 0;
+    const char* first = value.data();
+    const char* last = value.data() + value.size();
+    auto [ptr, ec] = std::from_chars(first, last, s);
+    if (value.empty() || ec != std::errc() || ptr != last || s < 0 || s > kMaxSysIntervalS) {
+        std::string why = "expected whole seconds between 0 (off) and ";
+        why.append(std::to_string(kMaxSysIntervalS));
+        invalid(key, raw, why);
+    }
+    return std::chrono::seconds(s);
+}
+
 LogLevel parse_log_level(std::string_view key, std::string_view raw) {
     const std::string value = lowercase(trim(raw));
     for (LogLevel level :
@@ -189,6 +203,8 @@ PluginConfig parse_options(const std::vector<std::pair<std::string, std::string>
             append_patterns("acl_read", value, config.acl_read);
         } else if (key == "acl_write") {
             append_patterns("acl_write", value, config.acl_write);
+        } else if (key == "sys_interval") {
+            config.sys_interval = parse_sys_interval("sys_interval", value);
         } else if (key == "log_level") {
             config.log_level = parse_log_level("log_level", value);
         } else if (key == "cache") {
@@ -200,7 +216,8 @@ PluginConfig parse_options(const std::vector<std::pair<std::string, std::string>
         } else {
             throw OptionError("Unknown option 'plugin_opt_" + key +
                               "' (known: redis_url, redis_timeout_ms, acl_read, acl_write, "
-                              "log_level, cache, cache_max_entries, delayed_auth)");
+                              "log_level, cache, cache_max_entries, delayed_auth, "
+                              "sys_interval)");
         }
     }
     if (config.redis_url == kDefaultRedisUrl) {

@@ -31,6 +31,10 @@ inline constexpr std::size_t kMinCacheEntries = 1;
 inline constexpr std::size_t kMaxCacheEntries = 100000000;
 // Longest ACL pattern accepted (MQTT topics are at most 65535 bytes; ours are short).
 inline constexpr std::size_t kMaxAclPatternLength = 1024;
+// plugin_opt_sys_interval: seconds between two $SYS publications (0: none), like the
+// broker's own sys_interval, whose default it shares.
+inline constexpr int kDefaultSysIntervalS = 10;
+inline constexpr int kMaxSysIntervalS = 86400;
 
 struct PluginConfig {
     std::string redis_url{kDefaultRedisUrl};  // as configured (may hold a password)
@@ -47,6 +51,9 @@ struct PluginConfig {
     // Mosquitto >= 2.1's delayed basic auth for CONNECTs that must ask Redis (used only
     // where the broker offers it; off: those CONNECTs ask Redis on the broker thread).
     bool delayed_auth = true;
+    // Seconds between two publications of the counters on $SYS/broker/token-auth/...
+    // (sys_metrics.hpp); 0: never.
+    std::chrono::seconds sys_interval{kDefaultSysIntervalS};
 };
 
 class OptionError : public std::runtime_error {

@@ -27,6 +27,15 @@ std::string describe_client(std::optional<std::string_view> client_id,
     return out;
 }
 
+void count_reason(CountsByReason& counts, std::string_view reason) {
+    const auto it = counts.find(reason);
+    if (it != counts.end()) {
+        ++it->second;
+    } else {
+        counts.emplace(std::string(reason), 1);
+    }
+}
+
 }  // namespace
 
 RedisOptions redis_options(const PluginConfig& config) {
@@ -187,6 +196,7 @@ void TokenAuthPlugin::note(const AuthDecision& decision, std::optional<std::stri
             if (decision.reason == DenyReason::redis_unavailable) {
                 ++counters_.auth_redis_failures;
             }
+            count_reason(counters_.refused_by_reason, deny_reason_name(decision.reason));
             logger_.log(LogLevel::notice,
                         "refused: " + std::string(deny_reason_name(decision.reason)) + ", " +
                             describe_client(client_id, username));
@@ -378,6 +388,9 @@ std::vector<Kick> TokenAuthPlugin::on_tick(std::int64_t now_ms) {
         out.push_back(std::move(kick));
     }
     counters_.kicks += out.size();
+    for (const Kick& kick : out) {
+        count_reason(counters_.kicks_by_reason, kick.reason);
+    }
     return out;
 }
 

@@ -28,6 +28,18 @@ TEST_CASE("options: defaults without any plugin_opt line", "[plugin][options]") 
     CHECK(c.acl_read.empty());
     CHECK(c.acl_write.empty());
     CHECK(c.log_level == LogLevel::notice);
+    CHECK(c.sys_interval.count() == 10);
+}
+
+TEST_CASE("options: sys_interval", "[plugin][options]") {
+    CHECK(parse_options({{"sys_interval", "0"}}).sys_interval.count() == 0);
+    CHECK(parse_options({{"sys_interval", " 60 "}}).sys_interval.count() == 60);
+    CHECK(parse_options({{"sys_interval", "86400"}}).sys_interval.count() == 86400);
+    auto bad = GENERATE(as<std::string>{}, "", "-1", "86401", "10s", "1.5", "ten");
+    CAPTURE(bad);
+    CHECK(
+        error_of({{"sys_interval", bad}}).rfind("Invalid 'sys_interval' value '" + bad + "'", 0) ==
+        0);
 }
 
 TEST_CASE("options: good values", "[plugin][options]") {
