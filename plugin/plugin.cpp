@@ -428,7 +428,8 @@ TKA_PLUGIN_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, v
         return MOSQ_ERR_INVAL;
     }
 
-    // Without ACL patterns the plugin has no say on topics: it does not even listen, so
+    // Token clients are confined by default (options.hpp). Only with plugin_opt_acl_default
+    // none and no patterns has the plugin no say on topics: it does not even listen, so
     // Mosquitto's own default (or another plugin) decides exactly as without this plugin.
     if (const int rc = register_all(*ctx, ctx->core->acl_active()); rc != MOSQ_ERR_SUCCESS) {
         return rc;

@@ -69,13 +69,17 @@ TokenAuthPlugin::~TokenAuthPlugin() {
 void TokenAuthPlugin::start() {
     logger_.log(LogLevel::notice,
                 "using Redis at " + config_.redis_endpoint.redacted() + ", timeout " +
-                    std::to_string(config_.redis_timeout.count()) + " ms, ACL " +
-                    (acl_.active() ? "patterns active" : "not restricted (no patterns)") +
-                    ", token replica " +
+                    std::to_string(config_.redis_timeout.count()) + " ms, token clients " +
+                    describe_acl(config_) + ", token replica " +
                     (replica_ ? "on (at most " + std::to_string(config_.cache_max_entries) +
                                     " entries, registry id " + consumer_->replica_id() + ")"
                               : std::string("off")) +
                     ", delayed basic auth " + (worker_ ? "on" : "off"));
+    if (config_.acl_read.empty() || config_.acl_write.empty()) {
+        logger_.log(LogLevel::warning,
+                    "plugin_opt_acl_default none: token clients are not confined to their "
+                    "organization's topics; unsafe when organizations share this broker");
+    }
     authenticator_.probe();
     if (worker_) {
         worker_->start();
