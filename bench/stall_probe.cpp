@@ -71,7 +71,18 @@ int main(int argc, char** argv) try {
     std::vector<int> pubs;
     std::vector<std::string> topics;
     for (int i = 0; i < pairs; ++i) {
-        topics.push_back("bench/stall/" + std::to_string(getpid()) + "/" + std::to_string(i));
+        // Token clients may only use their organization's namespace (orgs/<org_id>/...).
+        std::string topic;
+        if (const Credential* c = cred(2 * i)) {
+            topic.append("orgs/");
+            topic.append(c->username.substr(c->username.find('@') + 1));
+            topic.append("/");
+        }
+        topic.append("bench/stall/");
+        topic.append(std::to_string(getpid()));
+        topic.append("/");
+        topic.append(std::to_string(i));
+        topics.push_back(topic);
         const int sub = open_client(port, prefix + "s" + std::to_string(i), cred(2 * i));
         mqtt::PacketSplitter splitter;
         mqtt::write_all(sub, mqtt::subscribe_packet(1, topics.back(), 0));

@@ -11,6 +11,10 @@
 // needs a read pattern matching it; subscribing needs the whole filter to lie within one
 // read pattern (every topic it can match is matched by the pattern). A direction without
 // patterns is not restricted. Answers come from memory only: this runs for every message.
+// By default (options.hpp, plugin_opt_acl_default org) both directions hold orgs/%o/#, so
+// a token client reaches only its organization's namespace: `#`, `orgs/+/x` or `$SYS/#`
+// are refused at SUBSCRIBE, and nothing outside the namespace is delivered (READ) or
+// accepted (WRITE); no pattern starting with a wildcard matches a '$' topic.
 #pragma once
 
 #include <optional>

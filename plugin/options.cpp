@@ -78,6 +78,31 @@ std::size_t parse_entries(std::string_view key, std::string_view raw) {
     return n;
 }
 
+AclDefault parse_acl_default(std::string_view key, std::string_view raw) {
+    const std::string value = lowercase(trim(raw));
+    if (value == "org") {
+        return AclDefault::org;
+    }
+    if (value == "none") {
+        return AclDefault::none;
+    }
+    invalid(key, raw, "expected org or none");
+}
+
+std::chrono::seconds parse_sys_interval(std::string_view key, std::string_view raw) {
+    const std::string value = trim(raw);
+    int s = 0;
+    const char* first = value.data();
+    const char* last = value.data() + value.size();
+    auto [ptr, ec] = std::from_chars(first, last, s);
+    if (value.empty() || ec != std::errc() || ptr != last || s < 0 || s > kMaxSysIntervalS) {
+        std::string why = "expected whole seconds between 0 (off) and ";
+        why.append(std::to_string(kMaxSysIntervalS));
+        invalid(key, raw, why);
+    }
+    return std::chrono::seconds(s);
+}
+
 LogLevel parse_log_level(std::string_view key, std::string_view raw) {
     const std::string value = lowercase(trim(raw));
     for (LogLevel level :
@@ -166,6 +191,25 @@ std::string check_acl_pattern(std::string_view pattern) {
     return {};
 }
 
+std::string describe_acl(const PluginConfig& config) {
+    const auto direction = [](std::string_view name, const std::vector<std::string>& patterns) {
+        std::string out(name);
+        if (patterns.empty()) {
+            out.append(" any topic (plugin_opt_acl_default none)");
+            return out;
+        }
+        for (std::size_t i = 0; i < patterns.size(); ++i) {
+            out.append(i == 0 ? " " : " or ");
+            out.append(patterns[i]);
+        }
+        return out;
+    };
+    std::string out = direction("read", config.acl_read);
+    out.append(", ");
+    out.append(direction("write", config.acl_write));
+    return out;
+}
+
 PluginConfig parse_options(const std::vector<std::pair<std::string, std::string>>& options) {
     PluginConfig config;
     for (const auto& [raw_key, value] : options) {
@@ -189,6 +233,10 @@ PluginConfig parse_options(const std::vector<std::pair<std::string, std::string>
             append_patterns("acl_read", value, config.acl_read);
         } else if (key == "acl_write") {
             append_patterns("acl_write", value, config.acl_write);
+        } else if (key == "acl_default") {
+            config.acl_default = parse_acl_default("acl_default", value);
+        } else if (key == "sys_interval") {
+            config.sys_interval = parse_sys_interval("sys_interval", value);
         } else if (key == "log_level") {
             config.log_level = parse_log_level("log_level", value);
         } else if (key == "cache") {
@@ -200,7 +248,15 @@ PluginConfig parse_options(const std::vector<std::pair<std::string, std::string>
         } else {
             throw OptionError("Unknown option 'plugin_opt_" + key +
                               "' (known: redis_url, redis_timeout_ms, acl_read, acl_write, "
-                              "log_level, cache, cache_max_entries, delayed_auth)");
+                              "acl_default, log_level, cache, cache_max_entries, delayed_auth, "
+                              "sys_interval)");
+        }
+    }
+    if (config.acl_default == AclDefault::org) {
+        for (std::vector<std::string>* patterns : {&config.acl_read, &config.acl_write}) {
+            if (patterns->empty()) {
+                patterns->emplace_back(kOrgNamespacePattern);
+            }
         }
     }
     if (config.redis_url == kDefaultRedisUrl) {

@@ -31,13 +31,29 @@ inline constexpr std::size_t kMinCacheEntries = 1;
 inline constexpr std::size_t kMaxCacheEntries = 100000000;
 // Longest ACL pattern accepted (MQTT topics are at most 65535 bytes; ours are short).
 inline constexpr std::size_t kMaxAclPatternLength = 1024;
+// The organization's namespace: what a token client may read and write when the operator
+// configures no pattern for that direction (plugin_opt_acl_default org, the default).
+inline constexpr std::string_view kOrgNamespacePattern = "orgs/%o/#";
+// plugin_opt_sys_interval: seconds between two $SYS publications (0: none), like the
+// broker's own sys_interval, whose default it shares.
+inline constexpr int kDefaultSysIntervalS = 10;
+inline constexpr int kMaxSysIntervalS = 86400;
+
+// What a direction (read or write) without plugin_opt_acl_read/_write patterns allows a
+// token client: its organization's namespace only (org), or anything the broker allows
+// (none: the behaviour before confinement; unsafe when organizations share a broker).
+enum class AclDefault { org, none };
 
 struct PluginConfig {
     std::string redis_url{kDefaultRedisUrl};  // as configured (may hold a password)
     RedisEndpoint redis_endpoint;             // parsed redis_url
     std::chrono::milliseconds redis_timeout{kDefaultRedisTimeoutMs};  // connect and command
-    std::vector<std::string> acl_read;   // topic patterns with %o / %u, for reading
-    std::vector<std::string> acl_write;  // topic patterns with %o / %u, for publishing
+    // Topic patterns with %o / %u, for reading and for publishing. After parse_options a
+    // direction the operator left without patterns holds kOrgNamespacePattern (acl_default
+    // org) or stays empty (acl_default none: that direction is not restricted).
+    std::vector<std::string> acl_read;
+    std::vector<std::string> acl_write;
+    AclDefault acl_default = AclDefault::org;
     LogLevel log_level = LogLevel::notice;
     // The local token replica (token_replica.hpp). On by default: writers wait for every
     // replica holding a lease before a refresh/revoke/replace returns (common/replica_lease.hpp),
@@ -47,6 +63,9 @@ struct PluginConfig {
     // Mosquitto >= 2.1's delayed basic auth for CONNECTs that must ask Redis (used only
     // where the broker offers it; off: those CONNECTs ask Redis on the broker thread).
     bool delayed_auth = true;
+    // Seconds between two publications of the counters on $SYS/broker/token-auth/...
+    // (sys_metrics.hpp); 0: never.
+    std::chrono::seconds sys_interval{kDefaultSysIntervalS};
 };
 
 class OptionError : public std::runtime_error {
@@ -58,8 +77,14 @@ class OptionError : public std::runtime_error {
 // whose only '%' sequences are %o and %u. Returns an empty string when fine, else why not.
 std::string check_acl_pattern(std::string_view pattern);
 
+// The topic rules for token clients in words, for the start line: "read orgs/%o/#, write
+// orgs/%o/#", with "any topic (plugin_opt_acl_default none)" for an open direction.
+std::string describe_acl(const PluginConfig& config);
+
 // Builds the configuration from (key, value) pairs in configuration-file order.
 // Repeated acl_read / acl_write lines accumulate; other repeated keys: the last one wins.
+// With acl_default org (the default) a direction left without patterns gets
+// kOrgNamespacePattern, so token clients are confined unless the operator says otherwise.
 // Throws OptionError("Invalid 'redis_timeout_ms' value 'abc' (...)") and the like.
 PluginConfig parse_options(const std::vector<std::pair<std::string, std::string>>& options);
 

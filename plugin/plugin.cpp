@@ -1,7 +1,8 @@
 // mosquitto_token_auth.so: the Mosquitto glue (plugin API version 5). Nothing but
 // translation: broker events -> TokenAuthPlugin calls, decisions -> MOSQ_ERR_* codes,
 // log lines -> mosquitto_log_printf with the "token-auth: " prefix, kicks ->
-// mosquitto_kick_client_by_clientid. All behaviour lives in token_auth_plugin.cpp.
+// mosquitto_kick_client_by_clientid, counters -> mosquitto_broker_publish_copy on $SYS
+// (what and when: sys_metrics.cpp). All behaviour lives in token_auth_plugin.cpp.
 //
 //   plugin /usr/lib/x86_64-linux-gnu/mosquitto_token_auth.so
 //   plugin_opt_redis_url redis://127.0.0.1:6379
@@ -32,7 +33,9 @@
 #include <utility>
 #include <vector>
 
+#include "plugin/log_text.hpp"
 #include "plugin/options.hpp"
+#include "plugin/sys_metrics.hpp"
 #include "plugin/token_auth_plugin.hpp"
 
 #define TKA_PLUGIN_EXPORT __attribute__((visibility("default")))
@@ -68,6 +71,8 @@ struct PluginContext {
     CompleteBasicAuth complete_basic_auth = nullptr;
     // 2.1: when on_tick is due again, in the broker's clock (CLOCK_REALTIME, ns).
     std::int64_t tick_due_ns = 0;
+    // When the counters are next published on $SYS (plugin_opt_sys_interval).
+    tka::plugin::SysSchedule sys_schedule{std::chrono::seconds(0)};
     // Events registered, each with its callback, for cleanup.
     std::vector<std::pair<int, MOSQ_FUNC_generic_callback>> registered;
 };
@@ -207,6 +212,24 @@ void complete_delayed(PluginContext& ctx) {
     }
 }
 
+// The counters on $SYS/broker/token-auth/... when due (sys_metrics.hpp decides what).
+void publish_sys(PluginContext& ctx) {
+    const auto now = std::chrono::steady_clock::now().time_since_epoch();
+    if (!ctx.sys_schedule.due(std::chrono::duration_cast<std::chrono::milliseconds>(now).count())) {
+        return;
+    }
+    tka::plugin::SysSnapshot snapshot;
+    snapshot.counters = ctx.core->counters();
+    if (const tka::plugin::TokenReplica* replica = ctx.core->replica()) {
+        snapshot.replica = replica->stats();
+    }
+    snapshot.connections = ctx.core->tracker().size();
+    for (const tka::plugin::SysMessage& m : tka::plugin::sys_messages(snapshot)) {
+        mosquitto_broker_publish_copy(nullptr, m.topic.c_str(), static_cast<int>(m.payload.size()),
+                                      m.payload.data(), 0, true, nullptr);
+    }
+}
+
 // The broker's clock in a 2.1 TICK event (CLOCK_REALTIME), in nanoseconds.
 std::int64_t broker_time_ns(const struct mosquitto_evt_tick& ed) {
     return std::int64_t{ed.now_s} * 1000000000 + ed.now_ns;
@@ -232,12 +255,14 @@ int on_tick(int /*event*/, void* event_data, void* userdata) {
                 const char* live_id =
                     mosquitto_client_id(reinterpret_cast<const struct mosquitto*>(kick.handle));
                 const std::string client_id = live_id != nullptr ? live_id : kick.client_id;
-                log_line(LogLevel::notice, "closing client '" + client_id + "' (token " +
-                                               kick.token_id + "): " + kick.reason);
+                log_line(LogLevel::notice, "closing connection: " + kick.reason + " (token " +
+                                               kick.token_id + "), client '" +
+                                               tka::plugin::loggable(client_id) + "'");
                 mosquitto_kick_client_by_clientid(client_id.c_str(), false);
             }
             ctx->core->kicked(kick.handle);
         }
+        publish_sys(*ctx);
     } catch (const std::exception& e) {
         log_line(LogLevel::error, std::string("tick failed: ") + e.what());
     } catch (...) {
@@ -386,6 +411,7 @@ TKA_PLUGIN_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, v
     try {
         tka::plugin::PluginConfig config = tka::plugin::parse_options(pairs);
         const bool want_delayed = config.delayed_auth;
+        ctx->sys_schedule = tka::plugin::SysSchedule(config.sys_interval);
         ctx->core = std::make_unique<tka::plugin::TokenAuthPlugin>(std::move(config), log_line);
         // Mosquitto 2.1 is told by mosquitto_complete_basic_auth (delayed basic auth). The
         // broker executable exports it, so the global scope finds it even though 2.1 loads
@@ -402,7 +428,8 @@ TKA_PLUGIN_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, v
         return MOSQ_ERR_INVAL;
     }
 
-    // Without ACL patterns the plugin has no say on topics: it does not even listen, so
+    // Token clients are confined by default (options.hpp). Only with plugin_opt_acl_default
+    // none and no patterns has the plugin no say on topics: it does not even listen, so
     // Mosquitto's own default (or another plugin) decides exactly as without this plugin.
     if (const int rc = register_all(*ctx, ctx->core->acl_active()); rc != MOSQ_ERR_SUCCESS) {
         return rc;

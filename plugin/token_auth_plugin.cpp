@@ -6,18 +6,34 @@
 #include <utility>
 
 #include "common/time_format.hpp"
+#include "plugin/log_text.hpp"
 
 namespace tka::plugin {
 
 namespace {
 
+// The client's own text, bounded and escaped (log_text.hpp): callers put it last, after
+// the reason, so a line the broker cuts at 999 characters keeps its reason.
 std::string describe_client(std::optional<std::string_view> client_id,
                             std::optional<std::string_view> username) {
-    std::string out = "client '" + std::string(client_id.value_or("")) + "'";
+    std::string out = "client '";
+    out.append(loggable(client_id.value_or("")));
+    out.append("'");
     if (username) {
-        out += " (username '" + std::string(*username) + "')";
+        out.append(" (username '");
+        out.append(loggable(*username));
+        out.append("')");
     }
     return out;
+}
+
+void count_reason(CountsByReason& counts, std::string_view reason) {
+    const auto it = counts.find(reason);
+    if (it != counts.end()) {
+        ++it->second;
+    } else {
+        counts.emplace(std::string(reason), 1);
+    }
 }
 
 }  // namespace
@@ -53,13 +69,17 @@ TokenAuthPlugin::~TokenAuthPlugin() {
 void TokenAuthPlugin::start() {
     logger_.log(LogLevel::notice,
                 "using Redis at " + config_.redis_endpoint.redacted() + ", timeout " +
-                    std::to_string(config_.redis_timeout.count()) + " ms, ACL " +
-                    (acl_.active() ? "patterns active" : "not restricted (no patterns)") +
-                    ", token replica " +
+                    std::to_string(config_.redis_timeout.count()) + " ms, token clients " +
+                    describe_acl(config_) + ", token replica " +
                     (replica_ ? "on (at most " + std::to_string(config_.cache_max_entries) +
                                     " entries, registry id " + consumer_->replica_id() + ")"
                               : std::string("off")) +
                     ", delayed basic auth " + (worker_ ? "on" : "off"));
+    if (config_.acl_read.empty() || config_.acl_write.empty()) {
+        logger_.log(LogLevel::warning,
+                    "plugin_opt_acl_default none: token clients are not confined to their "
+                    "organization's topics; unsafe when organizations share this broker");
+    }
     authenticator_.probe();
     if (worker_) {
         worker_->start();
@@ -123,8 +143,8 @@ AuthDecision TokenAuthPlugin::on_basic_auth(Handle handle,
                     Outstanding{next_job_id_++, std::string(username.value_or(""))};
                 ++counters_.auth_delayed;
                 if (logger_.enabled(LogLevel::debug)) {
-                    logger_.log(LogLevel::debug, describe_client(client_id, username) +
-                                                     " waits for Redis (delayed basic auth)");
+                    logger_.log(LogLevel::debug, "waits for Redis (delayed basic auth): " +
+                                                     describe_client(client_id, username));
                 }
                 decision.kind = AuthDecision::Kind::delayed;
                 return decision;
@@ -180,18 +200,20 @@ void TokenAuthPlugin::note(const AuthDecision& decision, std::optional<std::stri
             if (decision.reason == DenyReason::redis_unavailable) {
                 ++counters_.auth_redis_failures;
             }
-            logger_.log(LogLevel::notice, describe_client(client_id, username) + " refused: " +
-                                              std::string(deny_reason_name(decision.reason)));
+            count_reason(counters_.refused_by_reason, deny_reason_name(decision.reason));
+            logger_.log(LogLevel::notice,
+                        "refused: " + std::string(deny_reason_name(decision.reason)) + ", " +
+                            describe_client(client_id, username));
             break;
         case AuthDecision::Kind::allow:
             ++counters_.auth_allowed;
             if (logger_.enabled(LogLevel::info)) {
-                logger_.log(
-                    LogLevel::info,
-                    describe_client(client_id, username) + " authenticated with token " +
-                        decision.token_id + ", expires " + format_rfc3339(decision.expires_at) +
-                        (decision.replica == AuthDecision::Replica::hit ? " (from the replica)"
-                                                                        : ""));
+                logger_.log(LogLevel::info, "authenticated with token " + decision.token_id +
+                                                ", expires " + format_rfc3339(decision.expires_at) +
+                                                (decision.replica == AuthDecision::Replica::hit
+                                                     ? " (from the replica)"
+                                                     : "") +
+                                                ": " + describe_client(client_id, username));
             }
             break;
     }
@@ -370,6 +392,9 @@ std::vector<Kick> TokenAuthPlugin::on_tick(std::int64_t now_ms) {
         out.push_back(std::move(kick));
     }
     counters_.kicks += out.size();
+    for (const Kick& kick : out) {
+        count_reason(counters_.kicks_by_reason, kick.reason);
+    }
     return out;
 }
 

@@ -28,6 +28,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -64,6 +65,10 @@ struct Completion {
     DenyReason reason = DenyReason::unknown_token;  // when !allowed
 };
 
+// Counts keyed by a reason's name (deny_reason_name, Kick::reason): the $SYS topics
+// (sys_metrics.hpp) list every reason seen.
+using CountsByReason = std::map<std::string, std::uint64_t, std::less<>>;
+
 struct PluginCounters {
     std::uint64_t auth_allowed = 0;
     std::uint64_t auth_denied = 0;
@@ -81,6 +86,8 @@ struct PluginCounters {
     std::uint64_t replica_misses = 0;
     std::uint64_t replica_untrusted = 0;
     std::uint64_t replica_fallbacks() const { return replica_misses + replica_untrusted; }
+    CountsByReason refused_by_reason;  // auth_denied by DenyReason name
+    CountsByReason kicks_by_reason;    // kicks by Kick::reason
 };
 
 struct PluginRuntimeOptions {

@@ -164,9 +164,10 @@ INFO
 if [ -n "$mqtt_port" ]; then
   cat <<INFO
 
-A token for device@example.com, valid until $expires_at:
-  mosquitto_sub -h 127.0.0.1 -p $mqtt_port -u '$mqtt_user' -P '$mqtt_password' -t 'demo/#' -v
-  mosquitto_pub -h 127.0.0.1 -p $mqtt_port -u '$mqtt_user' -P '$mqtt_password' -t 'demo/hello' -m 'hello'
+A token for device@example.com, valid until $expires_at (token clients use their
+organization's topics, orgs/$org_id/...; others are refused):
+  mosquitto_sub -h 127.0.0.1 -p $mqtt_port -u '$mqtt_user' -P '$mqtt_password' -t 'orgs/$org_id/#' -v
+  mosquitto_pub -h 127.0.0.1 -p $mqtt_port -u '$mqtt_user' -P '$mqtt_password' -t 'orgs/$org_id/hello' -m 'hello'
 INFO
 fi
 cat <<INFO

@@ -63,7 +63,9 @@ TEST_CASE("delayed auth: a CONNECT that waits for Redis does not hold up other c
         return std::make_pair(rc, Clock::now());
     });
     REQUIRE(wait_for_log(
-        broker, "client 'late' (username '" + late_tok.username() + "') waits for Redis", 3s));
+        broker,
+        "waits for Redis (delayed basic auth): client 'late' (username '" + late_tok.username(),
+        3s));
     // While that CONNECT waits, the broker keeps routing: a message goes round.
     REQUIRE(pub.publish("orgs/" + org.org_id + "/t", "meanwhile"));
     REQUIRE(sub.wait_message("orgs/" + org.org_id + "/t", 1s) == "meanwhile");

@@ -14,16 +14,18 @@ TEST_CASE("a valid token connects and can publish and subscribe", "[e2e][connect
     const auto alice = backend.mint(org, "alice@example.com");
     const auto bob = backend.mint(org, "bob@example.com");
 
+    // By default a token client uses its organization's namespace, orgs/<org_id>/.
+    std::string topic = "orgs/";
+    topic.append(org.org_id).append("/greetings");
     MqttClient subscriber;
     REQUIRE(connect_with(subscriber, broker.port(), "alice-phone", alice) == 0);
-    REQUIRE(subscriber.subscribe("demo/greetings", 1) == 1);
+    REQUIRE(subscriber.subscribe(topic, 1) == 1);
 
     MqttClient publisher;
     REQUIRE(connect_with(publisher, broker.port(), "bob-laptop", bob) == 0);
-    REQUIRE(publisher.publish("demo/greetings", "hello from bob", 1));
+    REQUIRE(publisher.publish(topic, "hello from bob", 1));
 
-    CHECK(subscriber.wait_message("demo/greetings", 5s) ==
-          std::optional<std::string>("hello from bob"));
+    CHECK(subscriber.wait_message(topic, 5s) == std::optional<std::string>("hello from bob"));
     CHECK(subscriber.connected());
     CHECK(publisher.connected());
 }
@@ -63,10 +65,16 @@ TEST_CASE("wrong or mismatched token credentials are refused", "[e2e][connect][m
     CHECK(connect_with(client, broker.port(), "c", alice) == 0);
 }
 
+// The plugin checks token clients' topics (confined to their organization by default), and
+// Mosquitto denies a topic that every ACL check leaves to others: password-file users get
+// theirs from an acl_file.
 TEST_CASE("a password-file user still connects next to the plugin", "[e2e][connect][matrix]") {
     Backend backend;
-    MosquittoBroker broker(
-        token_broker(backend.redis, {}, {{"operator", "op-secret"}, {"sensor-7", "s7-secret"}}));
+    auto config =
+        token_broker(backend.redis, {}, {{"operator", "op-secret"}, {"sensor-7", "s7-secret"}});
+    config.acl_file =
+        "user operator\ntopic readwrite plant/#\nuser sensor-7\ntopic write plant/#\n";
+    MosquittoBroker broker(config);
     const auto org = backend.org("acme", 3600);
     const auto alice = backend.mint(org, "alice@example.com");
 
@@ -116,4 +124,34 @@ TEST_CASE("oversized and malformed credentials are refused without harming the b
     MqttClient client;
     CHECK(connect_with(client, broker.port(), "c", alice) == 0);
     CHECK(broker.running());
+}
+
+// Mosquitto cuts every log line at 999 characters: the plugin puts the reason first and
+// bounds the client's own text, so a refusal of a huge username still says why.
+TEST_CASE("a refusal of a long username is logged with its reason", "[e2e][connect]") {
+    Backend backend;
+    MosquittoBroker broker(token_broker(backend.redis));
+    const auto org = backend.org("acme", 3600);
+    const auto alice = backend.mint(org, "alice@example.com");
+
+    std::string username(5000, 'u');
+    username.append("@").append(org.org_id);
+    const std::string client_id(5000, 'c');
+    MqttClient client;
+    CHECK(refused(client.connect(broker.port(), client_id, username, alice.password)));
+
+    const std::string start = "token-auth: refused: malformed_username, client 'ccc";
+    REQUIRE(wait_for_log(broker, start, 5s));
+    const std::string log = broker.log();
+    const std::size_t begin = log.find(start);
+    const std::string line = log.substr(begin, log.find('\n', begin) - begin);
+    INFO(line);
+    CHECK(line.size() < 999);
+    // Both texts are cut with their length, and the line is whole.
+    CHECK(line.find("(5000 bytes)' (username 'uuu") != std::string::npos);
+    std::string tail = std::to_string(username.size());
+    tail.append(" bytes)')");
+    CHECK(line.size() >= tail.size());
+    CHECK(line.compare(line.size() - tail.size(), tail.size(), tail) == 0);
+    CHECK(line.find(alice.password) == std::string::npos);
 }

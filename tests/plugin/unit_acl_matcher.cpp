@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "plugin/acl_matcher.hpp"
+#include "plugin/options.hpp"
 
 using tka::plugin::Access;
 using tka::plugin::AclMatcher;
@@ -134,4 +135,48 @@ TEST_CASE("acl: a direction without patterns is unrestricted", "[plugin][acl]") 
     CHECK(write_only.check("org_a", "u1", "orgs/org_b/x", Access::write) == AclResult::deny);
     CHECK(write_only.check("org_a", "u1", "orgs/org_b/x", Access::read) == AclResult::allow);
     CHECK(write_only.check("org_a", "u1", "#", Access::subscribe) == AclResult::allow);
+}
+
+// The default (plugin_opt_acl_default org): orgs/%o/# in both directions.
+TEST_CASE("acl: the default confines a token client to its organization", "[plugin][acl]") {
+    const std::string ns(tka::plugin::kOrgNamespacePattern);
+    const AclMatcher acl({ns}, {ns});
+    struct Row {
+        const char* topic;
+        Access access;
+        AclResult expected;
+    };
+    const Row row = GENERATE(values<Row>({
+        {"orgs/org_a/x", Access::write, AclResult::allow},
+        {"orgs/org_a/users/u1/t", Access::read, AclResult::allow},
+        {"orgs/org_a", Access::read, AclResult::allow},
+        {"orgs/org_a/#", Access::subscribe, AclResult::allow},
+        {"orgs/org_a/+/status", Access::subscribe, AclResult::allow},
+        {"$share/g/orgs/org_a/#", Access::subscribe, AclResult::allow},
+        // other organizations, in any direction
+        {"orgs/org_b/x", Access::write, AclResult::deny},
+        {"orgs/org_b/x", Access::read, AclResult::deny},
+        {"orgs/org_b/#", Access::subscribe, AclResult::deny},
+        // wildcards that reach beyond the namespace
+        {"#", Access::subscribe, AclResult::deny},
+        {"+/#", Access::subscribe, AclResult::deny},
+        {"orgs/#", Access::subscribe, AclResult::deny},
+        {"orgs/+/x", Access::subscribe, AclResult::deny},
+        {"+/org_a/#", Access::subscribe, AclResult::deny},
+        {"$share/g/#", Access::subscribe, AclResult::deny},
+        {"$share/g/orgs/+/x", Access::subscribe, AclResult::deny},
+        // $SYS, read or subscribed, exactly or by wildcard
+        {"$SYS/#", Access::subscribe, AclResult::deny},
+        {"$SYS/broker/uptime", Access::subscribe, AclResult::deny},
+        {"$SYS/broker/uptime", Access::read, AclResult::deny},
+        {"$SYS/broker/token-auth/connects/accepted", Access::read, AclResult::deny},
+        {"$SYS/broker/connection/x/state", Access::write, AclResult::deny},
+        // outside any namespace
+        {"demo/hello", Access::write, AclResult::deny},
+        {"demo/hello", Access::read, AclResult::deny},
+        {"orgs", Access::write, AclResult::deny},
+        {"orgs/org_ab/x", Access::read, AclResult::deny},  // a prefix of another org id
+    }));
+    CAPTURE(row.topic, static_cast<int>(row.access));
+    CHECK(acl.check("org_a", "u1", row.topic, row.access) == row.expected);
 }

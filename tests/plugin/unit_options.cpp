@@ -3,6 +3,7 @@
 
 #include "plugin/options.hpp"
 
+using tka::plugin::AclDefault;
 using tka::plugin::LogLevel;
 using tka::plugin::OptionError;
 using tka::plugin::parse_options;
@@ -25,9 +26,51 @@ TEST_CASE("options: defaults without any plugin_opt line", "[plugin][options]") 
     CHECK(c.redis_endpoint.host == "127.0.0.1");
     CHECK(c.redis_endpoint.port == 6379);
     CHECK(c.redis_timeout.count() == 200);
-    CHECK(c.acl_read.empty());
-    CHECK(c.acl_write.empty());
+    // Confined to the organization's namespace in both directions.
+    CHECK(c.acl_default == AclDefault::org);
+    CHECK(c.acl_read == std::vector<std::string>{"orgs/%o/#"});
+    CHECK(c.acl_write == std::vector<std::string>{"orgs/%o/#"});
     CHECK(c.log_level == LogLevel::notice);
+    CHECK(c.sys_interval.count() == 10);
+}
+
+TEST_CASE("options: acl_default", "[plugin][options]") {
+    SECTION("none: directions without patterns are not restricted") {
+        const auto c = parse_options({{"acl_default", "None"}});
+        CHECK(c.acl_default == AclDefault::none);
+        CHECK(c.acl_read.empty());
+        CHECK(c.acl_write.empty());
+    }
+    SECTION("org: a direction with patterns keeps exactly the operator's") {
+        const auto c = parse_options({{"acl_write", "orgs/%o/users/%u/#"}});
+        CHECK(c.acl_read == std::vector<std::string>{"orgs/%o/#"});
+        CHECK(c.acl_write == std::vector<std::string>{"orgs/%o/users/%u/#"});
+    }
+    SECTION("none with patterns in one direction leaves the other open") {
+        const auto c = parse_options({{"acl_default", "none"}, {"acl_read", "orgs/%o/#"}});
+        CHECK(c.acl_read == std::vector<std::string>{"orgs/%o/#"});
+        CHECK(c.acl_write.empty());
+    }
+    SECTION("the order of the lines does not matter") {
+        const auto c = parse_options({{"acl_read", "a/%o/#"}, {"acl_default", "org"}});
+        CHECK(c.acl_read == std::vector<std::string>{"a/%o/#"});
+        CHECK(c.acl_write == std::vector<std::string>{"orgs/%o/#"});
+    }
+    auto bad = GENERATE(as<std::string>{}, "", "off", "all", "orgs");
+    CAPTURE(bad);
+    CHECK(error_of({{"acl_default", bad}}).rfind("Invalid 'acl_default' value '" + bad + "'", 0) ==
+          0);
+}
+
+TEST_CASE("options: sys_interval", "[plugin][options]") {
+    CHECK(parse_options({{"sys_interval", "0"}}).sys_interval.count() == 0);
+    CHECK(parse_options({{"sys_interval", " 60 "}}).sys_interval.count() == 60);
+    CHECK(parse_options({{"sys_interval", "86400"}}).sys_interval.count() == 86400);
+    auto bad = GENERATE(as<std::string>{}, "", "-1", "86401", "10s", "1.5", "ten");
+    CAPTURE(bad);
+    CHECK(
+        error_of({{"sys_interval", bad}}).rfind("Invalid 'sys_interval' value '" + bad + "'", 0) ==
+        0);
 }
 
 TEST_CASE("options: good values", "[plugin][options]") {

@@ -340,12 +340,52 @@ TEST_CASE("core: ACL answers from memory for token clients only", "[plugin][core
     CHECK(f.plugin->on_acl_check(0x999, "#", Access::subscribe) == AclResult::defer);
 }
 
-TEST_CASE("core: without ACL patterns ACL checks are deferred", "[plugin][core][redis]") {
+TEST_CASE("core: by default a token client is confined to its organization",
+          "[plugin][core][redis]") {
     Fixture f;
+    REQUIRE(f.plugin->acl_active());
+    const auto tok = f.mint("alice@example.com");
+    REQUIRE(f.auth(0x820, "a", tok.username(), tok.password).kind == AuthDecision::Kind::allow);
+    const std::string mine = "orgs/" + tok.org_id;
+    CHECK(f.plugin->on_acl_check(0x820, mine + "/x", Access::write) == AclResult::allow);
+    CHECK(f.plugin->on_acl_check(0x820, mine + "/#", Access::subscribe) == AclResult::allow);
+    CHECK(f.plugin->on_acl_check(0x820, "orgs/org_other000000/x", Access::read) == AclResult::deny);
+    CHECK(f.plugin->on_acl_check(0x820, "#", Access::subscribe) == AclResult::deny);
+    CHECK(f.plugin->on_acl_check(0x820, "$SYS/#", Access::subscribe) == AclResult::deny);
+    CHECK(f.plugin->on_acl_check(0x820, "$SYS/broker/uptime", Access::read) == AclResult::deny);
+    CHECK(f.plugin->on_acl_check(0x820, "demo/hello", Access::write) == AclResult::deny);
+    CHECK(f.plugin->on_acl_check(0x999, "#", Access::subscribe) == AclResult::defer);
+}
+
+TEST_CASE("core: with acl_default none and no patterns ACL checks are deferred",
+          "[plugin][core][redis]") {
+    Fixture f(std::vector<std::pair<std::string, std::string>>{{"acl_default", "none"}});
     const auto tok = f.mint("alice@example.com");
     REQUIRE(f.auth(0x810, "a", tok.username(), tok.password).kind == AuthDecision::Kind::allow);
     CHECK_FALSE(f.plugin->acl_active());
     CHECK(f.plugin->on_acl_check(0x810, "anything", Access::write) == AclResult::defer);
+    CHECK(f.count_logs("not confined to their organization") == 1);  // the warning at start
+}
+
+TEST_CASE("core: a refusal's log line names the reason before the client's text",
+          "[plugin][core][redis]") {
+    Fixture f;
+    const auto tok = f.mint("alice@example.com");
+    const std::string long_user(5000, 'u');
+    const std::string username = long_user + "@" + tok.org_id;
+    CHECK(f.auth(0x830, "c\nlong", username, tok.password).kind == AuthDecision::Kind::deny);
+    std::string line;
+    for (const auto& [level, msg] : f.logs) {
+        if (msg.rfind("refused: ", 0) == 0) {
+            line = msg;
+        }
+    }
+    INFO(line);
+    REQUIRE_FALSE(line.empty());
+    CHECK(line.rfind("refused: malformed_username, client 'c\\x0along' (username 'uuu", 0) == 0);
+    CHECK(line.size() < 400);
+    CHECK(line.find(std::to_string(username.size()) + " bytes)") != std::string::npos);
+    CHECK(line.find(tok.password) == std::string::npos);
 }
 
 TEST_CASE("core: re-validation after the event connection was lost", "[plugin][core][redis]") {
