@@ -36,7 +36,7 @@
 namespace tka::plugin {
 
 // COUNT hint of each SSCAN / ZSCAN, i.e. about how many tokens one round trip reads.
-inline constexpr std::size_t kSyncScanCount = 1000;
+inline constexpr std::size_t kSyncScanCount = 250;
 
 struct ReplicaSyncResult {
     std::string stream_id;   // apply events with an id greater than this one

@@ -417,8 +417,9 @@ tka::Organization bulk_org(tka::RedisConnection& admin, const std::string& name,
     const auto org = tka::OrgStore(admin).create(name, 3600, true, tka::unix_now()).org;
     tka::test::BulkLoadOptions load;
     load.email_tag = name;
-    tka::test::bulk_create_tokens(admin, org, count, tka::unix_now(), load,
-                                  [&out](const tka::IssuedToken& t) { out.push_back(t); });
+    tka::test::bulk_create_tokens(
+        admin, org, count, tka::unix_now(), load,
+        [&out](std::size_t, const tka::IssuedToken& t) { out.push_back(t); });
     return org;
 }
 
@@ -436,8 +437,9 @@ TEST_CASE("replica sync: an org larger than one chunk is read whole, in bounded 
     std::vector<tka::IssuedToken> expired;
     tka::test::BulkLoadOptions old;
     old.email_tag = "old";
-    tka::test::bulk_create_tokens(admin, big_org, 5, tka::unix_now() - 4000, old,
-                                  [&](const tka::IssuedToken& t) { expired.push_back(t); });
+    tka::test::bulk_create_tokens(
+        admin, big_org, 5, tka::unix_now() - 4000, old,
+        [&](std::size_t, const tka::IssuedToken& t) { expired.push_back(t); });
     tka::TokenStore(admin).revoke(big_org.org_id, big[7].token_id, tka::unix_now());
     admin.command({"CONFIG", "RESETSTAT"}).expect_ok("CONFIG RESETSTAT");
 

@@ -1,7 +1,10 @@
 // Bulk token writer (see token_loader.hpp).
 #include "tests/support/token_loader.hpp"
 
+#include <algorithm>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "common/crypto.hpp"
@@ -35,7 +38,7 @@ IssuedToken new_token(const Organization& org, std::size_t i, UnixSeconds now,
 
 // What create_token writes for one new token of a user without earlier tokens.
 void append_token(std::vector<std::vector<std::string>>& out, const IssuedToken& t,
-                  const std::string& now_s, bool events) {
+                  const std::string& now_s, const BulkLoadOptions& options) {
     const std::string exp_s = std::to_string(t.expires_at);
     const std::string purge_s = std::to_string(t.expires_at + kExpiredRetentionSeconds);
     const std::string pw = crypto::sha256_hex(t.password);
@@ -47,41 +50,42 @@ void append_token(std::vector<std::vector<std::string>>& out, const IssuedToken&
                    "refreshed_at", "0"});
     out.push_back({"EXPIREAT", token_key, purge_s});
     out.push_back({"SET", keys::password(t.org_id, pw), t.token_id, "EXAT", purge_s});
-    out.push_back({"SADD", user_key, t.token_id});
-    out.push_back({"EXPIREAT", user_key, purge_s});
-    out.push_back({"SADD", live_key, t.token_id});
-    out.push_back({"EXPIREAT", live_key, purge_s});
-    out.push_back({"SET", keys::token_org(t.token_id), t.org_id, "EXAT", purge_s});
-    if (events) {
+    if (options.user_index) {
+        out.push_back({"SADD", user_key, t.token_id});
+        out.push_back({"EXPIREAT", user_key, purge_s});
+        out.push_back({"SADD", live_key, t.token_id});
+        out.push_back({"EXPIREAT", live_key, purge_s});
+        out.push_back({"SET", keys::token_org(t.token_id), t.org_id, "EXAT", purge_s});
+    }
+    if (options.events) {
         out.push_back({"XADD", keys::events(), "MAXLEN", "~", std::to_string(kEventStreamMaxLen),
                        "*", "type", "token.created", "org", t.org_id, "token", t.token_id, "user",
                        t.user_id, "pw", pw, "exp", exp_s});
     }
 }
 
-}  // namespace
-
-void bulk_create_tokens(RedisConnection& redis, const Organization& org, std::size_t count,
-                        UnixSeconds now, const BulkLoadOptions& options,
-                        const std::function<void(const IssuedToken&)>& sink) {
+// Tokens first, first + step, ... below count, through one connection.
+void write_share(RedisConnection& redis, const Organization& org, std::size_t first,
+                 std::size_t step, std::size_t count, UnixSeconds now,
+                 const BulkLoadOptions& options,
+                 const std::function<void(std::size_t, const IssuedToken&)>& sink) {
     const std::string now_s = std::to_string(now);
     const std::string zkey = keys::org_tokens(org.org_id);
     std::string prune = "(";  // the script prunes members older than now - retention
     prune.append(std::to_string(now - kExpiredRetentionSeconds));
     const std::size_t batch = options.batch == 0 ? 1 : options.batch;
     std::vector<std::vector<std::string>> commands;
-    for (std::size_t start = 0; start < count; start += batch) {
-        const std::size_t end = std::min(count, start + batch);
+    std::size_t i = first;
+    while (i < count) {
         commands.clear();
         std::vector<std::string> zadd = {"ZADD", zkey};
-        zadd.reserve(2 + 2 * (end - start));
-        for (std::size_t i = start; i < end; ++i) {
+        for (std::size_t n = 0; n < batch && i < count; ++n, i += step) {
             const IssuedToken t = new_token(org, i, now, options.email_tag);
-            append_token(commands, t, now_s, options.events);
+            append_token(commands, t, now_s, options);
             zadd.push_back(std::to_string(t.expires_at));
             zadd.push_back(t.token_id);
             if (sink) {
-                sink(t);
+                sink(i, t);
             }
         }
         commands.push_back(std::move(zadd));
@@ -89,6 +93,44 @@ void bulk_create_tokens(RedisConnection& redis, const Organization& org, std::si
         for (const RedisValue& reply : redis.pipeline(commands)) {
             reply.expect_ok("bulk token write");
         }
+    }
+}
+
+}  // namespace
+
+void bulk_create_tokens(RedisConnection& redis, const Organization& org, std::size_t count,
+                        UnixSeconds now, const BulkLoadOptions& options,
+                        const std::function<void(std::size_t, const IssuedToken&)>& sink) {
+    const std::size_t n = std::max<std::size_t>(1, options.connections);
+    if (n == 1) {
+        write_share(redis, org, 0, 1, count, now, options, sink);
+        return;
+    }
+    std::mutex mutex;  // serialises the sink and guards `error`
+    std::string error;
+    const auto locked_sink = [&](std::size_t i, const IssuedToken& t) {
+        std::lock_guard<std::mutex> lock(mutex);
+        sink(i, t);
+    };
+    std::vector<std::thread> writers;
+    for (std::size_t w = 0; w < n; ++w) {
+        writers.emplace_back([&, w] {
+            try {
+                RedisConnection own(redis.options());
+                write_share(own, org, w, n, count, now, options,
+                            sink ? std::function<void(std::size_t, const IssuedToken&)>(locked_sink)
+                                 : nullptr);
+            } catch (const std::exception& e) {
+                std::lock_guard<std::mutex> lock(mutex);
+                error = e.what();
+            }
+        });
+    }
+    for (auto& t : writers) {
+        t.join();
+    }
+    if (!error.empty()) {
+        throw RedisError(error);
     }
 }
 
