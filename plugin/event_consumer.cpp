@@ -65,6 +65,7 @@ std::chrono::milliseconds retry_delay(unsigned failures, std::chrono::millisecon
     }
     return std::min(d, max);
 }
+
 // While a snapshot is awaited the read blocks briefly so re-validation starts promptly.
 constexpr std::chrono::milliseconds kShortBlock{100};
 
