@@ -3,7 +3,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <map>
+#include <stdexcept>
 
 #include "common/crypto.hpp"
 #include "common/errors.hpp"
@@ -35,6 +37,35 @@ std::optional<std::pair<std::uint64_t, std::uint64_t>> split_id(const std::strin
 }
 
 constexpr std::chrono::milliseconds kMinBackoff{100};
+
+// A replica sync attempt failed; already logged and its retry scheduled.
+struct SyncFailed : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// "4.2 s"
+std::string seconds_text(std::chrono::steady_clock::duration d) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f s", std::chrono::duration<double>(d).count());
+    return buf;
+}
+
+std::string sync_totals(const ReplicaSyncResult& r) {
+    std::string s = std::to_string(r.tokens);
+    s.append(" live token(s) of ").append(std::to_string(r.orgs)).append(" organization(s)");
+    return s;
+}
+
+// min doubling per failure in a row, capped at max.
+std::chrono::milliseconds retry_delay(unsigned failures, std::chrono::milliseconds min,
+                                      std::chrono::milliseconds max) {
+    std::chrono::milliseconds d = min;
+    for (unsigned i = 1; i < failures && d < max; ++i) {
+        d *= 2;
+    }
+    return std::min(d, max);
+}
+
 // While a snapshot is awaited the read blocks briefly so re-validation starts promptly.
 constexpr std::chrono::milliseconds kShortBlock{100};
 
@@ -113,21 +144,26 @@ bool EventConsumer::sleep_for(std::chrono::milliseconds delay) {
 
 void EventConsumer::run() {
     std::chrono::milliseconds backoff{0};
-    bool failed = false;  // since the last successful exchange
+    bool failed = false;       // since the last successful exchange
+    bool lost_logged = false;  // "event stream lost" logged for this failure
     while (!stopping_.load()) {
         try {
             if (!positioned_.load() || failed) {
                 position();
             }
-            if (options_.replica != nullptr && !replica_synced_) {
+            if (options_.replica != nullptr && !replica_synced_ &&
+                std::chrono::steady_clock::now() >= next_sync_) {
                 sync_replica_now();
             }
             if (failed) {
                 failed = false;
                 backoff = std::chrono::milliseconds{0};
                 ++reconnects_;
-                queue_log(LogLevel::notice,
-                          "event stream reconnected; re-validating tracked connections");
+                if (lost_logged) {
+                    queue_log(LogLevel::notice,
+                              "event stream reconnected; re-validating tracked connections");
+                }
+                lost_logged = false;
                 std::lock_guard<std::mutex> lock(mutex_);
                 snapshot_requested_ = true;
                 pending_.wants_snapshot = true;
@@ -143,7 +179,10 @@ void EventConsumer::run() {
                 revalidate(*snapshot);
             }
             // Catching up after a sync: read without blocking until the end of the stream.
-            const bool catching_up = options_.replica != nullptr && !options_.replica->caught_up();
+            // Without a sync (one failed, its retry not due yet) the stream is followed as
+            // usual, for the broker thread's kicks; the replica stays untrusted.
+            const bool catching_up =
+                options_.replica != nullptr && replica_synced_ && !options_.replica->caught_up();
             const std::size_t n = read_once(catching_up ? std::chrono::milliseconds{0}
                                             : awaiting  ? kShortBlock
                                                         : read_block_);
@@ -153,12 +192,23 @@ void EventConsumer::run() {
             if (options_.replica != nullptr && options_.replica->caught_up()) {
                 heartbeat();
             }
+        } catch (const SyncFailed& e) {
+            // Logged with its own backoff (sync_replica_now). The connection may hold
+            // unread replies: drop it, and re-position as after any failure (Redis may have
+            // restarted), but follow the stream again soon.
+            replica_lost(e.what());
+            failed = true;
+            redis_.disconnect();
+            if (stopping_.load() || !sleep_for(kMinBackoff)) {
+                break;
+            }
         } catch (const std::exception& e) {
             replica_lost(e.what());
             if (stopping_.load()) {
                 break;
             }
             if (!failed) {
+                lost_logged = true;
                 queue_log(LogLevel::warning, std::string("event stream lost (") + e.what() +
                                                  "); reconnecting with backoff");
             }
@@ -261,16 +311,71 @@ void EventConsumer::position() {
 }
 
 void EventConsumer::sync_replica_now() {
+    TokenReplica& replica = *options_.replica;
+    replica.set_trusted(false);  // a no-op: a sync only runs while the replica is untrusted
+    const unsigned attempt = sync_failures_ + 1;
     const auto started = std::chrono::steady_clock::now();
-    const ReplicaSyncResult result = sync_replica(redis_, *options_.replica, unix_now());
-    replica_sync_id_ = result.stream_id;
+    auto last_log = started;
+    std::string start_line = "token replica sync started";
+    if (attempt > 1) {
+        start_line.append(" (attempt ").append(std::to_string(attempt)).append(")");
+    }
+    queue_log(LogLevel::info, start_line.append(": token CONNECTs are checked in Redis until "
+                                                "the replica is trusted"));
+    ReplicaSyncResult so_far;
+    ReplicaSyncOptions sync_options;
+    sync_options.scan_count = options_.sync_scan_count;
+    sync_options.progress = [&](const ReplicaSyncResult& r) {
+        so_far.orgs = r.orgs;
+        so_far.tokens = r.tokens;
+        if (options_.sync_progress) {
+            options_.sync_progress(r);
+        }
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last_log >= options_.sync_progress_every) {
+            last_log = now;
+            std::string line = "token replica sync: ";
+            line.append(sync_totals(r)).append(" so far, ").append(seconds_text(now - started));
+            queue_log(LogLevel::info, std::move(line));
+        }
+        return !stopping_.load();
+    };
+    std::optional<ReplicaSyncResult> result;
+    try {
+        result = sync_replica(redis_, replica, unix_now(), sync_options);
+    } catch (const std::exception& e) {
+        sync_failures_ = attempt;
+        const auto delay = retry_delay(attempt, options_.sync_retry_min, options_.sync_retry_max);
+        next_sync_ = std::chrono::steady_clock::now() + delay;
+        std::string line = "token replica sync failed after ";
+        line.append(sync_totals(so_far))
+            .append(" in ")
+            .append(seconds_text(std::chrono::steady_clock::now() - started))
+            .append(" (")
+            .append(e.what())
+            .append("); attempt ")
+            .append(std::to_string(attempt))
+            .append(", next in ")
+            .append(seconds_text(delay))
+            .append("; token CONNECTs are checked in Redis meanwhile");
+        queue_log(LogLevel::warning, std::move(line));
+        throw SyncFailed(e.what());
+    }
+    if (!result) {
+        return;  // stopping
+    }
+    sync_failures_ = 0;
+    replica_sync_id_ = result->stream_id;
     replica_synced_ = true;
-    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::steady_clock::now() - started);
-    queue_log(LogLevel::debug, "token replica synced from Redis: " + std::to_string(result.tokens) +
-                                   " live token(s), " + std::to_string(result.orgs) +
-                                   " organization(s) in " + std::to_string(took.count()) +
-                                   " ms; catching up from " + result.stream_id);
+    std::string line = "token replica synced: ";
+    line.append(sync_totals(*result))
+        .append(" in ")
+        .append(seconds_text(std::chrono::steady_clock::now() - started))
+        .append(" (")
+        .append(std::to_string(result->round_trips))
+        .append(" round trips); catching up from ")
+        .append(result->stream_id);
+    queue_log(LogLevel::info, std::move(line));
 }
 
 void EventConsumer::replica_lost(const std::string& why) {

@@ -18,6 +18,12 @@
 // reads the stream without blocking until it has reached the end, and only then marks it
 // caught up. Every event read is applied to the replica at once, before it is queued for
 // the broker thread, so a revoked credential stops authenticating before the next TICK.
+// The sync is logged: a line when it starts, progress at most every sync_progress_every
+// for long syncs, one line when it completes (tokens, orgs, seconds). A sync that fails
+// (Redis error or timeout midway) leaves the replica untrusted, is logged as a warning
+// with the delay before the next attempt, and is retried after sync_retry_min doubling up
+// to sync_retry_max; meanwhile the thread keeps following the stream (kicks go on) and
+// every token CONNECT is checked in Redis.
 //
 // Lease (common/replica_lease.hpp): while caught up, every XREAD return (events or
 // timeout; the read blocks at most kReplicaHeartbeatInterval) is followed by a heartbeat
@@ -50,6 +56,7 @@
 #include "common/time_format.hpp"
 #include "plugin/connection_tracker.hpp"
 #include "plugin/options.hpp"
+#include "plugin/replica_sync.hpp"
 #include "plugin/token_replica.hpp"
 
 namespace tka::plugin {
@@ -90,6 +97,14 @@ struct EventConsumerOptions {
     // Called on the consumer thread right after an event was applied to the replica
     // (measuring the commit -> apply window in tests and benchmarks).
     std::function<void(const Event&)> replica_applied;
+    // Replica sync: SSCAN/ZSCAN COUNT hint, progress log interval, retry backoff.
+    std::size_t sync_scan_count = kSyncScanCount;
+    std::chrono::milliseconds sync_progress_every{5000};
+    std::chrono::milliseconds sync_retry_min{1000};
+    std::chrono::milliseconds sync_retry_max{60000};
+    // Called on the consumer thread after every chunk of a sync (tests: observe the replica
+    // while a sync runs, or break Redis midway).
+    std::function<void(const ReplicaSyncResult&)> sync_progress;
 };
 
 class EventConsumer {
@@ -119,6 +134,7 @@ class EventConsumer {
     void position();
     // block 0: no BLOCK argument (returns at once). Returns the number of entries read.
     std::size_t read_once(std::chrono::milliseconds block);
+    // One sync attempt, logged; on failure schedules the retry and throws SyncFailed.
     void sync_replica_now();
     void replica_lost(const std::string& why);
     // After an XREAD return while caught up: registry heartbeat, lease renewal.
@@ -137,6 +153,9 @@ class EventConsumer {
     // scan corresponds to (events after it are applied).
     bool replica_synced_ = false;
     std::string replica_sync_id_;
+    // Sync attempts (consumer thread only): failures in a row, and no attempt before.
+    unsigned sync_failures_ = 0;
+    std::chrono::steady_clock::time_point next_sync_{};
     // Registry and lease (consumer thread only; see common/replica_lease.hpp).
     std::string replica_id_;
     std::chrono::milliseconds read_block_;  // XREAD BLOCK outside catch-up

@@ -3,11 +3,14 @@
 // while the event connection is down and trusted again after a re-sync, the plugin
 // answering from memory (counters), the registry heartbeat and lease (registered while
 // trusted, removed on stop, lease lapsed while Redis refuses writes, never a lease for a
-// read-only ACL user), and the commit -> apply window over >= 1000 events (printed, not
-// asserted: the machine is shared). Runs under TSan too ([tsan]).
+// read-only ACL user), the commit -> apply window over >= 1000 events (printed, not
+// asserted: the machine is shared), and the sync in chunks: an org larger than one chunk
+// read whole, the replica untrusted while a sync runs, Redis failing midway and the retry,
+// the retry delay growing to its cap, and the sync's log lines. Runs under TSan too ([tsan]).
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <iostream>
@@ -21,9 +24,11 @@
 #include "common/time_format.hpp"
 #include "common/token_store.hpp"
 #include "plugin/event_consumer.hpp"
+#include "plugin/replica_sync.hpp"
 #include "plugin/token_auth_plugin.hpp"
 #include "plugin/token_replica.hpp"
 #include "tests/support/redis_server.hpp"
+#include "tests/support/token_loader.hpp"
 
 using namespace std::chrono_literals;
 using tka::plugin::AuthDecision;
@@ -375,4 +380,243 @@ TEST_CASE("replica consumer: commit -> apply window over 1000 events",
               << " ms, p99 " << pct(0.99) << " ms, max " << w.back()
               << " ms (1 ms resolution: the stream id carries whole milliseconds)\n";
     CHECK(replica.stats().entries == static_cast<std::size_t>(kEvents));
+}
+
+namespace {
+
+// Commands of one kind Redis has served so far (INFO commandstats), e.g. "zscan".
+long long command_calls(tka::RedisConnection& redis, const std::string& command) {
+    const std::string info = redis.command({"INFO", "commandstats"}).str;
+    std::string needle = "cmdstat_";
+    needle.append(command).append(":calls=");
+    const auto at = info.find(needle);
+    return at == std::string::npos ? 0 : std::stoll(info.substr(at + needle.size()));
+}
+
+// Log lines drained so far that contain `needle`.
+struct LogBook {
+    std::vector<std::pair<tka::plugin::LogLevel, std::string>> lines;
+    void take(EventConsumer& consumer) {
+        auto out = consumer.drain();
+        lines.insert(lines.end(), out.logs.begin(), out.logs.end());
+    }
+    std::vector<std::string> matching(const std::string& needle) const {
+        std::vector<std::string> found;
+        for (const auto& [level, msg] : lines) {
+            if (msg.find(needle) != std::string::npos) {
+                found.push_back(msg);
+            }
+        }
+        return found;
+    }
+};
+
+// An org with `count` live tokens written by the bulk writer; their credentials in `out`.
+tka::Organization bulk_org(tka::RedisConnection& admin, const std::string& name, std::size_t count,
+                           std::vector<tka::IssuedToken>& out) {
+    const auto org = tka::OrgStore(admin).create(name, 3600, true, tka::unix_now()).org;
+    tka::test::BulkLoadOptions load;
+    load.email_tag = name;
+    tka::test::bulk_create_tokens(
+        admin, org, count, tka::unix_now(), load,
+        [&out](std::size_t, const tka::IssuedToken& t) { out.push_back(t); });
+    return org;
+}
+
+}  // namespace
+
+TEST_CASE("replica sync: an org larger than one chunk is read whole, in bounded commands",
+          "[plugin][replica][redis][sync]") {
+    tka::test::RedisServer redis;
+    auto admin = redis.connect();
+    std::vector<tka::IssuedToken> big;
+    std::vector<tka::IssuedToken> small;
+    const auto big_org = bulk_org(admin, "big", 1000, big);
+    bulk_org(admin, "small", 3, small);
+    // Not live: expired (written as if minted 4000 s ago with a 3600 s TTL) and revoked.
+    std::vector<tka::IssuedToken> expired;
+    tka::test::BulkLoadOptions old;
+    old.email_tag = "old";
+    tka::test::bulk_create_tokens(
+        admin, big_org, 5, tka::unix_now() - 4000, old,
+        [&](std::size_t, const tka::IssuedToken& t) { expired.push_back(t); });
+    tka::TokenStore(admin).revoke(big_org.org_id, big[7].token_id, tka::unix_now());
+    admin.command({"CONFIG", "RESETSTAT"}).expect_ok("CONFIG RESETSTAT");
+
+    TokenReplica replica(100000);
+    tka::plugin::ReplicaSyncOptions options;
+    options.scan_count = 50;
+    std::size_t chunks = 0;
+    options.progress = [&chunks](const tka::plugin::ReplicaSyncResult&) {
+        ++chunks;
+        return true;
+    };
+    const auto result = tka::plugin::sync_replica(admin, replica, tka::unix_now(), options);
+    REQUIRE(result.has_value());
+    CHECK(result->orgs == 2);
+    CHECK(result->tokens == 1000 - 1 + 3);
+    CHECK(replica.stats().entries == 1000 - 1 + 3);
+    CHECK(chunks > 1000 / 50 / 2);  // COUNT is a hint: about 20 pages of about 50
+    CHECK(command_calls(admin, "zscan") > 1000 / 50 / 2);
+    CHECK(command_calls(admin, "zrangebyscore") == 0);  // never the whole set at once
+    CHECK(command_calls(admin, "smembers") == 0);
+
+    replica.set_trusted(true);
+    replica.renew_lease(std::chrono::steady_clock::now() + 10s);
+    std::size_t allowed = 0;
+    for (std::size_t i = 0; i < big.size(); ++i) {
+        allowed += ask(replica, big[i]) == ReplicaAnswer::Kind::allow ? 1 : 0;
+    }
+    CHECK(allowed == 999);
+    CHECK(ask(replica, big[7]) == ReplicaAnswer::Kind::miss);
+    CHECK(ask(replica, small[2]) == ReplicaAnswer::Kind::allow);
+    for (const auto& t : expired) {
+        CHECK(ask(replica, t) == ReplicaAnswer::Kind::miss);
+    }
+
+    // Abandoned when the progress callback says so.
+    options.progress = [](const tka::plugin::ReplicaSyncResult&) { return false; };
+    CHECK_FALSE(tka::plugin::sync_replica(admin, replica, tka::unix_now(), options).has_value());
+}
+
+TEST_CASE("replica consumer: a sync is logged (start, progress, completion), untrusted throughout",
+          "[plugin][replica][redis][sync][tsan]") {
+    tka::test::RedisServer redis;
+    std::vector<tka::IssuedToken> tokens;
+    {
+        auto admin = redis.connect();
+        bulk_org(admin, "acme", 600, tokens);
+    }
+    TokenReplica replica;
+    auto options = options_for(redis, replica);
+    options.sync_scan_count = 100;
+    options.sync_progress_every = 0ms;  // a progress line per chunk
+    std::atomic<int> chunks{0};
+    std::atomic<int> answered_during_sync{0};
+    options.sync_progress = [&](const tka::plugin::ReplicaSyncResult&) {
+        ++chunks;
+        if (replica.trusted() || ask(replica, tokens.front()) != ReplicaAnswer::Kind::untrusted) {
+            ++answered_during_sync;
+        }
+    };
+    EventConsumer consumer(options);
+    consumer.start();
+    REQUIRE(wait_for([&] { return replica.trusted(); }, 10s));
+    CHECK(chunks.load() > 1);
+    CHECK(answered_during_sync.load() == 0);
+    CHECK(ask(replica, tokens.back()) == ReplicaAnswer::Kind::allow);
+    consumer.stop();
+
+    LogBook log;
+    log.take(consumer);
+    const auto started = log.matching("token replica sync started");
+    REQUIRE(started.size() == 1);
+    CHECK(started[0].find("attempt") == std::string::npos);
+    const auto progress = log.matching("token replica sync: ");
+    CHECK(progress.size() == static_cast<std::size_t>(chunks.load()));
+    REQUIRE_FALSE(progress.empty());
+    CHECK(progress.back().find("600 live token(s) of 1 organization(s) so far") !=
+          std::string::npos);
+    const auto done = log.matching("token replica synced: ");
+    REQUIRE(done.size() == 1);
+    INFO(done[0]);
+    CHECK(done[0].find("600 live token(s) of 1 organization(s) in ") != std::string::npos);
+    CHECK(done[0].find(" s (") != std::string::npos);
+    CHECK(log.matching("failed").empty());
+    CHECK(log.matching("token replica trusted").size() == 1);
+}
+
+TEST_CASE("replica consumer: Redis fails midway through a sync, the retry succeeds",
+          "[plugin][replica][redis][sync]") {
+    tka::test::RedisServer redis;
+    std::vector<tka::IssuedToken> tokens;
+    {
+        auto admin = redis.connect();
+        bulk_org(admin, "acme", 1000, tokens);
+    }
+    TokenReplica replica;
+    auto options = options_for(redis, replica);
+    options.sync_scan_count = 100;
+    options.sync_retry_min = 100ms;
+    auto killer = redis.connect();  // used only on the consumer thread, in the hook
+    std::atomic<int> calls{0};
+    std::atomic<int> answered_during_sync{0};
+    options.sync_progress = [&](const tka::plugin::ReplicaSyncResult&) {
+        if (replica.trusted() || ask(replica, tokens.front()) != ReplicaAnswer::Kind::untrusted) {
+            ++answered_during_sync;
+        }
+        if (++calls == 3) {  // a few chunks in: every other client loses its connection
+            killer.command({"CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"})
+                .expect_ok("CLIENT KILL");
+        }
+    };
+    EventConsumer consumer(options);
+    consumer.start();
+    REQUIRE(wait_for([&] { return replica.trusted(); }, 20s));
+    CHECK(answered_during_sync.load() == 0);
+    CHECK(replica.stats().entries == 1000);
+    std::size_t allowed = 0;
+    for (const auto& t : tokens) {
+        allowed += ask(replica, t) == ReplicaAnswer::Kind::allow ? 1 : 0;
+    }
+    CHECK(allowed == 1000);
+    consumer.stop();
+
+    LogBook log;
+    log.take(consumer);
+    const auto failed = log.matching("token replica sync failed after ");
+    REQUIRE(failed.size() == 1);
+    INFO(failed[0]);
+    CHECK(failed[0].find("attempt 1, next in 0.1 s") != std::string::npos);
+    CHECK(failed[0].find("token CONNECTs are checked in Redis meanwhile") != std::string::npos);
+    const auto started = log.matching("token replica sync started");
+    REQUIRE(started.size() == 2);
+    CHECK(started[1].find("(attempt 2)") != std::string::npos);
+    const auto done = log.matching("token replica synced: ");
+    REQUIRE(done.size() == 1);
+    CHECK(done[0].find("1000 live token(s) of 1 organization(s)") != std::string::npos);
+    CHECK(log.matching("event stream lost").empty());  // one failure, one line
+}
+
+TEST_CASE("replica consumer: a sync that keeps failing is retried with a growing, capped delay",
+          "[plugin][replica][redis][sync]") {
+    tka::test::RedisServer redis;
+    auto admin = redis.connect();
+    // The broker's Redis user may not run ZSCAN (yet): every sync fails at its first page.
+    admin.command({"ACL", "SETUSER", "broker", "on", ">broker-pw", "~*", "&*", "+@all", "-zscan"})
+        .expect_ok("ACL SETUSER");
+    std::vector<tka::IssuedToken> tokens;
+    bulk_org(admin, "acme", 10, tokens);
+    TokenReplica replica;
+    auto options = options_for(redis, replica);
+    options.redis.endpoint.username = "broker";
+    options.redis.endpoint.password = "broker-pw";
+    options.sync_retry_min = 100ms;
+    options.sync_retry_max = 400ms;
+    EventConsumer consumer(options);
+    consumer.start();
+    LogBook log;
+    REQUIRE(wait_for(
+        [&] {
+            log.take(consumer);
+            return log.matching("token replica sync failed").size() >= 5;
+        },
+        20s));
+    CHECK_FALSE(replica.trusted());
+    CHECK(ask(replica, tokens[0]) == ReplicaAnswer::Kind::untrusted);
+    const auto failed = log.matching("token replica sync failed");
+    const char* expected[] = {"attempt 1, next in 0.1 s", "attempt 2, next in 0.2 s",
+                              "attempt 3, next in 0.4 s", "attempt 4, next in 0.4 s",
+                              "attempt 5, next in 0.4 s"};
+    for (std::size_t i = 0; i < 5; ++i) {
+        INFO(failed[i]);
+        CHECK(failed[i].find(expected[i]) != std::string::npos);
+        CHECK(failed[i].find("zscan") != std::string::npos);  // the reason Redis gave
+    }
+    CHECK(log.matching("event stream lost").empty());
+
+    admin.command({"ACL", "SETUSER", "broker", "+zscan"}).expect_ok("ACL SETUSER");
+    REQUIRE(wait_for([&] { return replica.trusted(); }, 10s));
+    CHECK(ask(replica, tokens[0]) == ReplicaAnswer::Kind::allow);
+    consumer.stop();
 }
