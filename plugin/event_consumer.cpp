@@ -153,6 +153,12 @@ void EventConsumer::run() {
             if (options_.replica != nullptr && options_.replica->caught_up()) {
                 heartbeat();
             }
+            if (options_.replica != nullptr) {  // bounded: one purge step per read
+                options_.replica->purge_expired(unix_now());
+                if (auto notice = options_.replica->take_notice()) {
+                    queue_log(notice->level, std::move(notice->message));
+                }
+            }
         } catch (const std::exception& e) {
             replica_lost(e.what());
             if (stopping_.load()) {
