@@ -7,10 +7,12 @@
 // takes a predicate that compares the caller's key with the record in a candidate slot, and
 // the fingerprint spares that comparison (a cache miss into the records) for 31 of 32 other
 // keys met while probing. Growing and erasing need the hash of a slot's key (the home cell of
-// a moved cell), which the caller supplies as `hash_of(slot)`.
+// a moved cell), which the caller supplies as `hash_of(slot)` / `rebuild`.
 //
 // Linear probing; home cell = low bits of the 64-bit hash, fingerprint = its top 5 bits.
-// Grows by doubling above 3/4 full; erase() shifts the following cells back (no tombstones).
+// Grows by doubling above 3/4 full (the old cells are dropped first and the table rebuilt
+// from the caller's records, so growing never holds both tables); erase() shifts the
+// following cells back (no tombstones).
 // Not thread safe (the replica's mutex guards it).
 #pragma once
 
@@ -44,12 +46,25 @@ class ReplicaIndex {
         }
     }
 
-    // Adds `slot` (< kMaxSlots) under `hash`; the caller makes sure it is not indexed yet.
-    template <class HashOf>
-    void insert(std::uint64_t hash, std::uint32_t slot, HashOf&& hash_of) {
-        if ((size_ + 1) * 4 > capacity_ * 3) {
-            grow(hash_of);
+    // Makes room for one more cell, so that the next insert() does not grow. When the table
+    // must double, `rebuild(place)` is called on the new, empty table and must call
+    // place(hash, slot) once for every indexed slot (the replica walks its entries in
+    // memory order: far cheaper than visiting them in the old table's random order).
+    template <class Rebuild>
+    void reserve_one(Rebuild&& rebuild) {
+        if ((size_ + 1) * 4 <= capacity_ * 3) {
+            return;
         }
+        const std::size_t capacity = capacity_ == 0 ? 16 : capacity_ * 2;
+        cells_.reset(new std::uint32_t[capacity]());
+        capacity_ = capacity;
+        mask_ = capacity - 1;
+        rebuild([this](std::uint64_t hash, std::uint32_t slot) { place(hash, slot); });
+    }
+
+    // Adds `slot` (< kMaxSlots) under `hash`, after reserve_one(); the caller makes sure it
+    // is not indexed yet.
+    void insert(std::uint64_t hash, std::uint32_t slot) {
         place(hash, slot);
         ++size_;
     }
@@ -107,23 +122,6 @@ class ReplicaIndex {
             i = (i + 1) & mask_;
         }
         cells_[i] = fingerprint(hash) | (slot + 1);
-    }
-
-    // Doubles the table (16 cells at first); strong guarantee (allocates before changing).
-    template <class HashOf>
-    void grow(HashOf&& hash_of) {
-        const std::size_t capacity = capacity_ == 0 ? 16 : capacity_ * 2;
-        std::unique_ptr<std::uint32_t[]> old(new std::uint32_t[capacity]());
-        old.swap(cells_);
-        const std::size_t old_capacity = capacity_;
-        capacity_ = capacity;
-        mask_ = capacity - 1;
-        for (std::size_t i = 0; i < old_capacity; ++i) {
-            if (old[i] != 0) {
-                const std::uint32_t slot = (old[i] & kSlotMask) - 1;
-                place(hash_of(slot), slot);
-            }
-        }
     }
 
     std::unique_ptr<std::uint32_t[]> cells_;

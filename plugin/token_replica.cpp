@@ -146,8 +146,12 @@ std::uint32_t TokenReplica::intern_org(std::string_view org_id, bool token_auth)
     const auto org = static_cast<std::uint32_t>(org_names_.size());
     org_names_.emplace_back(org_id);
     org_on_.push_back(token_auth ? 1 : 0);
-    org_index_.insert(hash_of(org_id), org,
-                      [this](std::uint32_t o) { return hash_of(std::string_view(org_names_[o])); });
+    org_index_.reserve_one([this, org](auto&& place) {
+        for (std::uint32_t o = 0; o < org; ++o) {
+            place(hash_of(std::string_view(org_names_[o])), o);
+        }
+    });
+    org_index_.insert(hash_of(org_id), org);
     return org;
 }
 
@@ -165,6 +169,12 @@ std::uint32_t TokenReplica::find_token(const UuidBytes& token) const {
 ReplicaAnswer TokenReplica::lookup(std::string_view org_id, std::string_view user_id,
                                    const PasswordDigest& digest, UnixSeconds now) {
     ReplicaAnswer answer;
+    // Not caught up (a full sync running): answered without waiting for the lock, which the
+    // sync's inserts hold while an index doubles.
+    if (!caught_up_hint_.load(std::memory_order_relaxed)) {
+        answer.kind = ReplicaAnswer::Kind::untrusted;
+        return answer;
+    }
     UserTag held{};
     {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -324,30 +334,42 @@ bool TokenReplica::insert_locked(std::uint32_t org, const UserTag& user, const U
     if (const std::uint32_t old = find_digest(digest); old != kNone) {
         drop_slot(old);
     }
-    const std::uint32_t slot = allocate_slot();
-    if (slot == kNone) {
+    if (live_ >= max_entries_) {
         complete_ = false;
         ++dropped_;
         return false;
     }
+    // Before the slot is taken: a rebuild walks the live entries only.
+    by_digest_.reserve_one([this](auto&& place) {
+        for_each_live([&](std::uint32_t s, const Entry& e) { place(hash_of(e.digest), s); });
+    });
+    by_token_.reserve_one([this](auto&& place) {
+        for_each_live([&](std::uint32_t s, const Entry& e) { place(hash_of(e.token_id), s); });
+    });
+    const std::uint32_t slot = allocate_slot();
     Entry& e = entry(slot);
     e.digest = digest;
     e.token_id = token;
     e.user = user;
     e.expires_at = clamp_seconds(expires_at);
     e.org = org;
-    by_digest_.insert(hash_of(digest), slot,
-                      [this](std::uint32_t s) { return hash_of(entry(s).digest); });
-    by_token_.insert(hash_of(token), slot,
-                     [this](std::uint32_t s) { return hash_of(entry(s).token_id); });
+    by_digest_.insert(hash_of(digest), slot);
+    by_token_.insert(hash_of(token), slot);
     ++live_;
     return true;
 }
 
-std::uint32_t TokenReplica::allocate_slot() {
-    if (live_ >= max_entries_) {
-        return kNone;
+template <class F>
+void TokenReplica::for_each_live(F&& f) const {
+    for (std::uint32_t slot = 0; slot < slots_used_; ++slot) {
+        const Entry& e = entry(slot);
+        if (e.expires_at != 0) {
+            f(slot, e);
+        }
     }
+}
+
+std::uint32_t TokenReplica::allocate_slot() {
     if (free_head_ != kNone) {
         const std::uint32_t slot = free_head_;
         free_head_ = entry(slot).org;
@@ -428,6 +450,7 @@ bool TokenReplica::set_trusted(bool trusted) {
         return false;
     }
     trusted_ = trusted;
+    caught_up_hint_.store(trusted, std::memory_order_relaxed);
     ++version_;
     return true;
 }

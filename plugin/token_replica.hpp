@@ -47,6 +47,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -185,7 +186,9 @@ class TokenReplica {
     std::uint32_t find_token(const UuidBytes& token) const;
     bool insert_locked(std::uint32_t org, const UserTag& user, const UuidBytes& token,
                        const PasswordDigest& digest, UnixSeconds expires_at, UnixSeconds now);
-    std::uint32_t allocate_slot();  // kNone when the bound is reached
+    std::uint32_t allocate_slot();  // below the bound (the caller checks)
+    template <class F>
+    void for_each_live(F&& f) const;  // f(slot, entry) in memory order
     void drop_slot(std::uint32_t slot);
     void drop_token(const UuidBytes& token);
 
@@ -207,6 +210,9 @@ class TokenReplica {
     bool complete_ = true;
     bool reported_complete_ = true;  // what take_notice() last said
     bool trusted_ = false;           // caught up
+    // trusted_ for lookup()'s early "untrusted" outside the lock: false is always a safe
+    // answer (the CONNECT asks Redis), true is checked again under the lock.
+    std::atomic<bool> caught_up_hint_{false};
     std::chrono::steady_clock::time_point lease_until_{};
 };
 
