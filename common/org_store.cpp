@@ -179,7 +179,7 @@ Organization OrgStore::update(const std::string& org_id, std::optional<std::int6
     if (reply.elements.empty() || reply.elements[0].str != "ok") {
         throw Denied(Reason::unknown_org, "unknown organization " + org_id);
     }
-    if (token_auth && !*token_auth) {
+    if (token_auth) {  // either way: replicas answer token_auth_off from memory
         fence_replicas(redis_, observer_);
     }
     return get(org_id);

@@ -58,7 +58,7 @@ class OrgStore {
     Organization get(const std::string& org_id);
     std::vector<Organization> list();
     // Changes TTL and/or token auth; switching token auth emits an org.updated event so
-    // brokers close live token connections. Switching it off then waits for the brokers'
+    // brokers close live token connections. Switching it then waits for the brokers'
     // token replicas (common/replica_fence.hpp). Throws Denied(unknown_org / bad_request).
     Organization update(const std::string& org_id, std::optional<std::int64_t> ttl,
                         std::optional<bool> token_auth);

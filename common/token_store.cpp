@@ -90,7 +90,8 @@ namespace {
 
 // Runs create_token for a user id derived from `user_salt`; key_digest / salt_digest empty
 // when the caller authenticated the org itself. nullopt: the script said "stale_salt".
-// When the script replaced earlier tokens, the replica fence runs before returning.
+// The replica fence runs before returning: brokers refuse a password their replica does
+// not hold, so the new token works everywhere once this returns (and replaced ones stop).
 std::optional<IssuedToken> run_create(RedisConnection& redis, const FenceObserver& observer,
                                       const std::string& org_id, const std::string& user_salt,
                                       const std::string& email, bool replace_existing,
@@ -118,9 +119,7 @@ std::optional<IssuedToken> run_create(RedisConnection& redis, const FenceObserve
     }
     t.ttl = to_int(reply.elements.at(1).str);
     t.expires_at = to_int(reply.elements.at(2).str);
-    if (reply.elements.size() > 3) {  // earlier tokens were replaced
-        fence_replicas(redis, observer);
-    }
+    fence_replicas(redis, observer);
     return t;
 }
 

@@ -1,9 +1,9 @@
 // Tokens in Redis: minting, refreshing, revoking, listing, and the broker-side lookup.
 // Every state change runs as one Lua script (common/lua_scripts.hpp) that also appends the
 // matching event to the event stream, so the change and its announcement commit together.
-// A change that makes a credential stop working (refresh, revoke, create that replaced
-// earlier tokens) then waits for the brokers' token replicas (common/replica_fence.hpp)
-// before it returns, so no broker accepts the old credential afterwards.
+// A change that makes a credential work or stop working (create, refresh, revoke) then
+// waits for the brokers' token replicas (common/replica_fence.hpp) before it returns, so
+// every broker accepts the new credential and none accepts the old one afterwards.
 #pragma once
 
 #include <array>
@@ -63,7 +63,7 @@ class TokenStore {
 
     // Mints a token for `email` in an already authenticated organization. With
     // replace_existing, every earlier live token of that e-mail is retired in the same
-    // atomic step (and the replica fence runs when one was). Throws Denied(bad_request) for a bad
+    // atomic step; the replica fence runs before it returns. Throws Denied(bad_request) for a bad
     // e-mail, Denied(token_auth_off).
     IssuedToken create(const Organization& org, const std::string& email, bool replace_existing,
                        UnixSeconds now);

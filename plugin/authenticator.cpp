@@ -94,7 +94,7 @@ std::variant<AuthDecision, PendingLookup> Authenticator::decide_in_memory(
     switch (answer.kind) {
         case ReplicaAnswer::Kind::allow:
             d.kind = AuthDecision::Kind::allow;
-            d.token_id = std::move(answer.token_id);
+            d.token_id = format_lowercase_uuid(answer.token_id);
             d.org_id = std::move(pending.org_id);
             d.user_id = std::move(pending.user_id);
             d.expires_at = answer.expires_at;
@@ -110,6 +110,11 @@ std::variant<AuthDecision, PendingLookup> Authenticator::decide_in_memory(
             return d;
         case ReplicaAnswer::Kind::token_auth_off:
             d = AuthDecision::deny(DenyReason::token_auth_off);
+            d.replica = AuthDecision::Replica::hit;
+            return d;
+        case ReplicaAnswer::Kind::unknown:
+            // Trusted and complete: a password it does not hold is no live token.
+            d = AuthDecision::deny(DenyReason::unknown_token);
             d.replica = AuthDecision::Replica::hit;
             return d;
         case ReplicaAnswer::Kind::untrusted:

@@ -3,12 +3,12 @@
 //
 // Two steps. decide_in_memory() never touches the network: it classifies the credentials,
 // checks the password's shape, hashes it once and asks the token replica (plugin_opt_cache
-// on, token_replica.hpp); while the replica is trusted and knows the credential, that is
-// the answer. Otherwise it returns a PendingLookup, and lookup() asks Redis (one round trip,
-// TokenStore::authenticate) and puts a successful answer into the replica
-// (TokenReplica::fill). authenticate() runs both in a row, on the broker thread (Mosquitto
-// 2.0); with Mosquitto 2.1's delayed basic auth, lookup() runs on the LookupWorker's
-// thread instead, on that worker's own Authenticator (lookup_worker.hpp).
+// on, token_replica.hpp); while the replica is trusted, that is the answer, "no such token"
+// included when it is complete (a wrong password costs Redis nothing). Otherwise it returns a
+// PendingLookup, and lookup() asks Redis (one round trip, TokenStore::authenticate) and puts a
+// successful answer into the replica (TokenReplica::fill). authenticate() runs both in a row, on
+// the broker thread (Mosquitto 2.0); with Mosquitto 2.1's delayed basic auth, lookup() runs on the
+// LookupWorker's thread instead, on that worker's own Authenticator (lookup_worker.hpp).
 //
 // Each Authenticator owns its own Redis connection, used by one thread. Redis trouble means
 // deny (fail closed); the connection's backoff makes further attempts fail fast while Redis
@@ -57,6 +57,8 @@ struct AuthDecision {
     // deny:
     DenyReason reason = DenyReason::unknown_token;
     // Where a token credential's answer came from (counters; off: no replica or deferred).
+    // hit: decided in memory (refusals included); miss: the replica is incomplete and does
+    // not hold it; untrusted: not caught up or no lease.
     enum class Replica { off, hit, miss, untrusted };
     Replica replica = Replica::off;
 

@@ -192,6 +192,12 @@ void EventConsumer::run() {
             if (options_.replica != nullptr && options_.replica->caught_up()) {
                 heartbeat();
             }
+            if (options_.replica != nullptr) {  // bounded: one purge step per read
+                options_.replica->purge_expired(unix_now());
+                if (auto notice = options_.replica->take_notice()) {
+                    queue_log(notice->level, std::move(notice->message));
+                }
+            }
         } catch (const SyncFailed& e) {
             // Logged with its own backoff (sync_replica_now). The connection may hold
             // unread replies: drop it, and re-position as after any failure (Redis may have

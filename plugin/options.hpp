@@ -25,8 +25,10 @@ inline constexpr std::string_view kDefaultRedisUrl = "redis://127.0.0.1:6379";
 inline constexpr int kDefaultRedisTimeoutMs = 200;
 inline constexpr int kMinRedisTimeoutMs = 1;
 inline constexpr int kMaxRedisTimeoutMs = 10000;
-// plugin_opt_cache_max_entries: default and accepted range (entries of the token replica).
-inline constexpr std::size_t kDefaultCacheEntries = 100000;
+// plugin_opt_cache_max_entries: default and accepted range (tokens in the replica). A
+// safety limit, not a cache size: the replica holds every live token (about 90 bytes each);
+// above the bound it stops refusing unknown passwords from memory (token_replica.hpp).
+inline constexpr std::size_t kDefaultCacheEntries = 50000000;
 inline constexpr std::size_t kMinCacheEntries = 1;
 inline constexpr std::size_t kMaxCacheEntries = 100000000;
 // Longest ACL pattern accepted (MQTT topics are at most 65535 bytes; ours are short).
@@ -59,7 +61,7 @@ struct PluginConfig {
     // replica holding a lease before a refresh/revoke/replace returns (common/replica_lease.hpp),
     // so DESIGN.md's "stops working at once" holds with it too.
     bool cache = true;
-    std::size_t cache_max_entries = kDefaultCacheEntries;  // replica bound, in entries
+    std::size_t cache_max_entries = kDefaultCacheEntries;  // replica safety limit, in tokens
     // Mosquitto >= 2.1's delayed basic auth for CONNECTs that must ask Redis (used only
     // where the broker offers it; off: those CONNECTs ask Redis on the broker thread).
     bool delayed_auth = true;

@@ -128,8 +128,8 @@ TEST_CASE("options: unknown option is an error", "[plugin][options]") {
 
 TEST_CASE("options: token replica on/off and its bound", "[plugin][options]") {
     const auto d = parse_options({});
-    CHECK(d.cache);  // on by default (writers fence the replicas)
-    CHECK(d.cache_max_entries == 100000);
+    CHECK(d.cache);                          // on by default (writers fence the replicas)
+    CHECK(d.cache_max_entries == 50000000);  // a safety limit, not a cache size
     CHECK(parse_options({{"cache", "on"}}).cache);
     CHECK_FALSE(parse_options({{"cache", "off"}}).cache);
     CHECK(parse_options({{"cache", " ON "}}).cache);

@@ -93,7 +93,7 @@ TEST_CASE("replica consumer: sync at start, then every event kind",
     REQUIRE(wait_for([&] { return replica.trusted(); }, 10s));
     CHECK(replica.stats().entries == 2);  // alice and carol; the revoked one is not live
     CHECK(ask(replica, alice) == ReplicaAnswer::Kind::allow);
-    CHECK(ask(replica, dead) == ReplicaAnswer::Kind::miss);
+    CHECK(ask(replica, dead) == ReplicaAnswer::Kind::unknown);
     CHECK(ask(replica, carol) == ReplicaAnswer::Kind::token_auth_off);
 
     // Events after the sync.
@@ -102,10 +102,10 @@ TEST_CASE("replica consumer: sync at start, then every event kind",
 
     const auto bob2 = tokens.refresh(bob.token_id, bob.password, tka::unix_now());
     REQUIRE(wait_for([&] { return ask(replica, bob2) == ReplicaAnswer::Kind::allow; }, 5s));
-    CHECK(ask(replica, bob) == ReplicaAnswer::Kind::miss);
+    CHECK(ask(replica, bob) == ReplicaAnswer::Kind::unknown);
 
     tokens.revoke(org.org_id, alice.token_id, tka::unix_now());
-    REQUIRE(wait_for([&] { return ask(replica, alice) == ReplicaAnswer::Kind::miss; }, 5s));
+    REQUIRE(wait_for([&] { return ask(replica, alice) == ReplicaAnswer::Kind::unknown; }, 5s));
 
     orgs.update(off_org.org_id, std::nullopt, true);
     REQUIRE(wait_for([&] { return ask(replica, carol) == ReplicaAnswer::Kind::allow; }, 5s));
@@ -113,7 +113,7 @@ TEST_CASE("replica consumer: sync at start, then every event kind",
     // Replace: the new token is in, the replaced one is gone.
     const auto bob3 = tokens.create(org, "bob@example.com", true, tka::unix_now());
     REQUIRE(wait_for([&] { return ask(replica, bob3) == ReplicaAnswer::Kind::allow; }, 5s));
-    CHECK(ask(replica, bob2) == ReplicaAnswer::Kind::miss);
+    CHECK(ask(replica, bob2) == ReplicaAnswer::Kind::unknown);
     consumer.stop();
 }
 
@@ -141,7 +141,7 @@ TEST_CASE("replica consumer: untrusted while the event connection is down, re-sy
     redis.start();  // empty: the re-sync must forget alice
     REQUIRE(wait_for([&] { return replica.trusted(); }, 10s));
     CHECK(replica.stats().entries == 0);
-    CHECK(ask(replica, *alice) == ReplicaAnswer::Kind::miss);
+    CHECK(ask(replica, *alice) == ReplicaAnswer::Kind::unknown);
 
     // And it follows the new stream.
     auto admin = redis.connect();
@@ -172,6 +172,8 @@ TEST_CASE("replica consumer: registered with a lease while trusted, deregistered
     std::vector<tka::FenceResult> fences;
     tka::TokenStore tokens(admin, [&fences](const tka::FenceResult& r) { fences.push_back(r); });
     const auto alice = tokens.create(org, "alice@example.com", true, tka::unix_now());
+    REQUIRE(fences.size() == 1);  // every create fences; nobody registered yet
+    fences.clear();
 
     TokenReplica replica;
     EventConsumer consumer(options_for(redis, replica));
@@ -310,16 +312,17 @@ TEST_CASE("replica consumer: the plugin answers from memory and counts it",
 
     const auto& c = plugin.counters();
     if (cache == "on") {
-        CHECK(c.replica_hits == 2);
-        CHECK(c.replica_misses == 1);  // the wrong password: Redis says unknown_token
+        // The wrong password too: the trusted, complete replica refuses it without Redis.
+        CHECK(c.replica_hits == 3);
+        CHECK(c.replica_fallbacks() == 0);
         // A revoked credential is refused once the consumer thread applied the event,
         // without any TICK in between.
         tokens.revoke(org.org_id, after.token_id, tka::unix_now());
         auto* replica = const_cast<TokenReplica*>(plugin.replica());
-        REQUIRE(wait_for([&] { return ask(*replica, after) == ReplicaAnswer::Kind::miss; }, 5s));
+        REQUIRE(wait_for([&] { return ask(*replica, after) == ReplicaAnswer::Kind::unknown; }, 5s));
         const auto d = plugin.on_basic_auth(4, "d", after.username(), after.password, now_ms());
         CHECK(d.kind == AuthDecision::Kind::deny);
-        // Revoking deletes the password lookup: Redis knows the password no more.
+        // Revoking deletes the password lookup: neither Redis nor the replica knows it.
         CHECK(d.reason == tka::plugin::DenyReason::unknown_token);
     } else {
         CHECK(c.replica_hits == 0);

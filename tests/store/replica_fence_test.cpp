@@ -147,7 +147,7 @@ TEST_CASE("fence: a replica that catches up during the wait ends it", "[store][f
     CHECK(ms_of(r.waited) < tka::kReplicaStaleAfter.count());
 }
 
-TEST_CASE("fence: the stores run it after credential-removing changes and report it",
+TEST_CASE("fence: the stores run it after credential-changing changes and report it",
           "[store][fence]") {
     Fixture f;
     std::vector<tka::FenceResult> seen;
@@ -155,26 +155,28 @@ TEST_CASE("fence: the stores run it after credential-removing changes and report
     tka::TokenStore tokens(f.admin, observer);
     tka::OrgStore orgs(f.admin, observer);
 
-    // No fence: a create that replaced nothing, a create without replace.
+    // Every create fences (brokers refuse passwords their replica does not hold yet).
     const auto bob = tokens.create(f.org, "bob@example.com", true, tka::unix_now());
-    tokens.create(f.org, "bob@example.com", false, tka::unix_now());
-    CHECK(seen.empty());
-    // Fences: refresh, revoke, replace, revoke by e-mail, token auth off.
-    const auto alice2 = tokens.refresh(f.alice.token_id, f.alice.password, tka::unix_now());
     CHECK(seen.size() == 1);
-    tokens.revoke(f.org.org_id, alice2.token_id, tka::unix_now());
+    tokens.create(f.org, "bob@example.com", false, tka::unix_now());
     CHECK(seen.size() == 2);
-    tokens.revoke(f.org.org_id, alice2.token_id, tka::unix_now());  // nothing left to revoke
-    CHECK(seen.size() == 2);
-    tokens.create(f.org, "bob@example.com", true, tka::unix_now());  // replaces two
+    // Refresh, revoke, replace, revoke by e-mail, token auth on and off.
+    const auto alice2 = tokens.refresh(f.alice.token_id, f.alice.password, tka::unix_now());
     CHECK(seen.size() == 3);
-    tokens.revoke_email(f.org, "bob@example.com", tka::unix_now());
+    tokens.revoke(f.org.org_id, alice2.token_id, tka::unix_now());
     CHECK(seen.size() == 4);
-    orgs.update(f.org.org_id, 60, std::nullopt);  // TTL only
-    orgs.update(f.org.org_id, std::nullopt, true);
+    tokens.revoke(f.org.org_id, alice2.token_id, tka::unix_now());  // nothing left to revoke
     CHECK(seen.size() == 4);
-    orgs.update(f.org.org_id, std::nullopt, false);
+    tokens.create(f.org, "bob@example.com", true, tka::unix_now());  // replaces two
     CHECK(seen.size() == 5);
+    tokens.revoke_email(f.org, "bob@example.com", tka::unix_now());
+    CHECK(seen.size() == 6);
+    orgs.update(f.org.org_id, 60, std::nullopt);  // TTL only
+    CHECK(seen.size() == 6);
+    orgs.update(f.org.org_id, std::nullopt, true);
+    CHECK(seen.size() == 7);
+    orgs.update(f.org.org_id, std::nullopt, false);
+    CHECK(seen.size() == 8);
     for (const auto& r : seen) {
         CHECK(r.round_trips == 1);
         CHECK_FALSE(r.timed_out);
@@ -188,7 +190,7 @@ TEST_CASE("fence: the stores run it after credential-removing changes and report
         register_replica(f.admin, "lagging", "1-0", 0);
         const auto carol2 = tokens.refresh(carol.token_id, carol.password, tka::unix_now());
         CHECK(carol2.password != carol.password);
-        REQUIRE(seen.size() == 6);
+        REQUIRE(seen.size() == 11);
         CHECK(seen.back().timed_out);
     }
 }
