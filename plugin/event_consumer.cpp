@@ -360,7 +360,8 @@ void EventConsumer::revalidate(const std::vector<TokenRef>& tokens) {
     const UnixSeconds now = unix_now();
     TokenStore token_store(redis_);
     OrgStore org_store(redis_);
-    std::map<std::string, std::string> org_state;  // per org, asked once per pass
+    // Per org, asked once per pass; nullopt: token auth on.
+    std::map<std::string, std::optional<Refusal>> org_state;
     std::vector<TokenVerdict> verdicts;
     for (const TokenRef& ref : tokens) {
         if (stopping_.load()) {
@@ -371,26 +372,28 @@ void EventConsumer::revalidate(const std::vector<TokenRef>& tokens) {
         v.token_id = ref.token_id;
         auto org_it = org_state.find(ref.org_id);
         if (org_it == org_state.end()) {
-            std::string state = "on";
+            std::optional<Refusal> state;
             try {
-                state = org_store.get(ref.org_id).token_auth ? "on" : "token_auth_off";
+                if (!org_store.get(ref.org_id).token_auth) {
+                    state = Refusal::token_auth_off;
+                }
             } catch (const Denied&) {
-                state = "unknown_org";  // organization gone (deleted, or Redis lost its data)
+                // Organization gone (deleted, or Redis lost its data).
+                state = Refusal::unknown_org;
             }
             org_it = org_state.emplace(ref.org_id, state).first;
         }
-        if (org_it->second != "on") {
-            v.reason = org_it->second;
+        if (org_it->second) {
+            v.reason = *org_it->second;
         } else {
             const auto record = token_store.get(ref.org_id, ref.token_id, now);
-            if (!record) {
-                v.reason = "unknown_token";
-            } else if (record->user_id != ref.user_id) {
-                v.reason = "unknown_token";
+            if (!record || record->user_id != ref.user_id) {
+                v.reason = Refusal::unknown_token;
             } else if (record->status != "active") {
-                v.reason = record->status;
+                // expired, revoked or replaced, under the same names.
+                v.reason = parse_refusal(record->status).value_or(Refusal::revoked);
             } else if (record->expires_at <= now) {
-                v.reason = "expired";
+                v.reason = Refusal::expired;
             } else {
                 v.alive = true;
                 v.expires_at = record->expires_at;

@@ -47,6 +47,7 @@
 
 #include "common/events.hpp"
 #include "common/redis.hpp"
+#include "common/refusal.hpp"
 #include "common/time_format.hpp"
 #include "plugin/connection_tracker.hpp"
 #include "plugin/options.hpp"
@@ -60,8 +61,8 @@ struct TokenVerdict {
     std::string token_id;
     bool alive = false;
     UnixSeconds expires_at = 0;  // alive: the record's current expiry (unix seconds)
-    std::string reason;          // dead: "revoked", "replaced", "expired", "unknown_token",
-                                 //       "token_auth_off", "unknown_org"
+    // dead: revoked, replaced, expired, unknown_token, token_auth_off or unknown_org
+    Refusal reason = Refusal::unknown_token;
 };
 
 // Stream events and re-validation verdicts, in the order they were learned (a verdict is

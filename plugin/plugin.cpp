@@ -144,10 +144,10 @@ int on_basic_auth(int /*event*/, void* event_data, void* userdata) {
                 // 2.0 drops the socket without a CONNACK on any code but AUTH; 2.1 sends
                 // these as MQTT 5 reason codes (MQTT 3.1.1 clients see "not authorized").
                 if (ctx->broker_2_1) {
-                    if (decision.reason == tka::plugin::DenyReason::redis_unavailable) {
+                    if (decision.reason == tka::Refusal::redis_unavailable) {
                         return kErrServerUnavailable;
                     }
-                    if (decision.reason == tka::plugin::DenyReason::busy) {
+                    if (decision.reason == tka::Refusal::busy) {
                         return kErrServerBusy;
                     }
                 }
@@ -233,7 +233,8 @@ int on_tick(int /*event*/, void* event_data, void* userdata) {
                     mosquitto_client_id(reinterpret_cast<const struct mosquitto*>(kick.handle));
                 const std::string client_id = live_id != nullptr ? live_id : kick.client_id;
                 log_line(LogLevel::notice, "closing client '" + client_id + "' (token " +
-                                               kick.token_id + "): " + kick.reason);
+                                               kick.token_id +
+                                               "): " + std::string(tka::refusal_name(kick.reason)));
                 mosquitto_kick_client_by_clientid(client_id.c_str(), false);
             }
             ctx->core->kicked(kick.handle);

@@ -116,7 +116,7 @@ AuthDecision TokenAuthPlugin::on_basic_auth(Handle handle,
     } else if (auto* pending = std::get_if<PendingLookup>(&first)) {
         if (worker_ && client_id) {
             if (!worker_->redis_healthy()) {
-                decision = AuthDecision::deny(DenyReason::redis_unavailable);
+                decision = AuthDecision::deny(Refusal::redis_unavailable);
             } else if (worker_->submit(
                            LookupJob{next_job_id_, std::string(*client_id), std::move(*pending)})) {
                 outstanding_[std::string(*client_id)] =
@@ -129,7 +129,7 @@ AuthDecision TokenAuthPlugin::on_basic_auth(Handle handle,
                 decision.kind = AuthDecision::Kind::delayed;
                 return decision;
             } else {
-                decision = AuthDecision::deny(DenyReason::busy);
+                decision = AuthDecision::deny(Refusal::busy);
             }
         } else {
             decision = authenticator_.lookup(*pending);
@@ -151,7 +151,7 @@ AuthDecision TokenAuthPlugin::refuse_without_ticks() {
                     "2.0.14 with 'per_listener_settings true'). Set 'per_listener_settings "
                     "false' or upgrade to Mosquitto 2.0.15 or later.");
     }
-    return AuthDecision::deny(DenyReason::no_tick_events);
+    return AuthDecision::deny(Refusal::no_tick_events);
 }
 
 void TokenAuthPlugin::note(const AuthDecision& decision, std::optional<std::string_view> client_id,
@@ -177,11 +177,11 @@ void TokenAuthPlugin::note(const AuthDecision& decision, std::optional<std::stri
             break;
         case AuthDecision::Kind::deny:
             ++counters_.auth_denied;
-            if (decision.reason == DenyReason::redis_unavailable) {
+            if (decision.reason == Refusal::redis_unavailable) {
                 ++counters_.auth_redis_failures;
             }
             logger_.log(LogLevel::notice, describe_client(client_id, username) + " refused: " +
-                                              std::string(deny_reason_name(decision.reason)));
+                                              std::string(refusal_name(decision.reason)));
             break;
         case AuthDecision::Kind::allow:
             ++counters_.auth_allowed;
@@ -268,7 +268,7 @@ void TokenAuthPlugin::kicked(Handle handle) {
     tracker_.remove(handle);
 }
 
-void TokenAuthPlugin::kick_all(const std::vector<Handle>& handles, const std::string& reason,
+void TokenAuthPlugin::kick_all(const std::vector<Handle>& handles, Refusal reason,
                                std::vector<Kick>& kicks) {
     for (Handle handle : handles) {
         const auto conn = tracker_.find(handle);
@@ -302,7 +302,11 @@ void TokenAuthPlugin::apply(const ConsumerItem& item, std::vector<Kick>& kicks) 
                 if (!handles.empty()) {
                     ++counters_.events_applied;
                 }
-                kick_all(handles, event->reason.empty() ? "revoked" : event->reason, kicks);
+                // The stream says revoked or replaced (docs/events.md); anything else closes
+                // them as revoked.
+                const auto said = parse_refusal(event->reason);
+                kick_all(handles, said == Refusal::replaced ? Refusal::replaced : Refusal::revoked,
+                         kicks);
                 return;
             }
             case Event::Type::org_updated: {
@@ -313,7 +317,7 @@ void TokenAuthPlugin::apply(const ConsumerItem& item, std::vector<Kick>& kicks) 
                 if (!handles.empty()) {
                     ++counters_.events_applied;
                 }
-                kick_all(handles, "token_auth_off", kicks);
+                kick_all(handles, Refusal::token_auth_off, kicks);
                 return;
             }
         }
@@ -355,7 +359,7 @@ std::vector<Kick> TokenAuthPlugin::on_tick(std::int64_t now_ms) {
         apply(item, kicks);
     }
     for (const TrackedConnection& conn : tracker_.due(now_ms)) {
-        kicks.push_back(Kick{conn.handle, conn.client_id, conn.token_id, "expired", true});
+        kicks.push_back(Kick{conn.handle, conn.client_id, conn.token_id, Refusal::expired, true});
     }
 
     // One kick per connection; decide takeover safety before anything is carried out.

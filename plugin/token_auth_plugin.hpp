@@ -35,6 +35,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/refusal.hpp"
 #include "plugin/acl_matcher.hpp"
 #include "plugin/authenticator.hpp"
 #include "plugin/connection_tracker.hpp"
@@ -51,7 +52,8 @@ struct Kick {
     Handle handle = 0;
     std::string client_id;
     std::string token_id;
-    std::string reason;  // expired, revoked, replaced, token_auth_off, unknown_token, unknown_org
+    // expired, revoked, replaced, token_auth_off, unknown_token, unknown_org
+    Refusal reason = Refusal::expired;
     // False when a newer tracked connection shares the client id (takeover in progress):
     // kicking by client id would hit the newer one, so the caller only forgets this entry.
     bool by_client_id = true;
@@ -61,7 +63,7 @@ struct Kick {
 struct Completion {
     std::string client_id;
     bool allowed = false;
-    DenyReason reason = DenyReason::unknown_token;  // when !allowed
+    Refusal reason = Refusal::unknown_token;  // when !allowed
 };
 
 struct PluginCounters {
@@ -149,8 +151,7 @@ class TokenAuthPlugin {
     AuthDecision refuse_without_ticks();
     // Tracked connections using `token_id` of `org_id` (a token id is only unique per org).
     std::vector<Handle> connections_of(std::string_view org_id, std::string_view token_id) const;
-    void kick_all(const std::vector<Handle>& handles, const std::string& reason,
-                  std::vector<Kick>& kicks);
+    void kick_all(const std::vector<Handle>& handles, Refusal reason, std::vector<Kick>& kicks);
 
     PluginConfig config_;
     PluginRuntimeOptions runtime_;

@@ -15,10 +15,10 @@
 #include "tests/support/redis_server.hpp"
 
 using namespace std::chrono_literals;
+using tka::Refusal;
 using tka::plugin::Access;
 using tka::plugin::AclResult;
 using tka::plugin::AuthDecision;
-using tka::plugin::DenyReason;
 using tka::plugin::Handle;
 using tka::plugin::Kick;
 using tka::plugin::LogLevel;
@@ -146,7 +146,7 @@ TEST_CASE("core: a valid token is allowed and tracked until its expiry", "[plugi
     REQUIRE(kicks.size() == 1);
     CHECK(kicks[0].handle == 0x100);
     CHECK(kicks[0].client_id == "dev1");
-    CHECK(kicks[0].reason == "expired");
+    CHECK(kicks[0].reason == Refusal::expired);
     CHECK(kicks[0].by_client_id);
     f.plugin->on_disconnect(0x100);  // the kick's DISCONNECT
     CHECK_FALSE(f.plugin->tracked(0x100));
@@ -164,14 +164,14 @@ TEST_CASE("core: refusals and deferrals", "[plugin][core][redis]") {
     const auto deny = [&](const std::string& user, const std::string& pw) {
         const auto d = f.auth(0x200, "c", user, pw);
         CHECK_FALSE(f.plugin->tracked(0x200));
-        return d.kind == AuthDecision::Kind::deny ? d.reason : DenyReason::redis_unavailable;
+        return d.kind == AuthDecision::Kind::deny ? d.reason : Refusal::redis_unavailable;
     };
-    CHECK(deny(alice.username(), kOtherPassword) == DenyReason::unknown_token);
-    CHECK(deny(bob.username(), alice.password) == DenyReason::user_mismatch);
-    CHECK(deny(carol.username(), alice.password) != DenyReason::redis_unavailable);
-    CHECK(deny(alice.user_id + "@org_notanorg00", alice.password) != DenyReason::redis_unavailable);
-    CHECK(deny("x@org_bad", alice.password) == DenyReason::malformed_username);
-    CHECK(deny(alice.username(), "tkn_short") == DenyReason::malformed_password);
+    CHECK(deny(alice.username(), kOtherPassword) == Refusal::unknown_token);
+    CHECK(deny(bob.username(), alice.password) == Refusal::user_mismatch);
+    CHECK(deny(carol.username(), alice.password) != Refusal::redis_unavailable);
+    CHECK(deny(alice.user_id + "@org_notanorg00", alice.password) != Refusal::redis_unavailable);
+    CHECK(deny("x@org_bad", alice.password) == Refusal::malformed_username);
+    CHECK(deny(alice.username(), "tkn_short") == Refusal::malformed_password);
 
     const auto defer = [&](std::optional<std::string_view> user,
                            std::optional<std::string_view> pw) {
@@ -187,7 +187,7 @@ TEST_CASE("core: refusals and deferrals", "[plugin][core][redis]") {
 
     // Token auth switched off: refused at CONNECT.
     tka::OrgStore(f.admin).update(f.org.org_id, std::nullopt, false);
-    CHECK(deny(alice.username(), alice.password) == DenyReason::token_auth_off);
+    CHECK(deny(alice.username(), alice.password) == Refusal::token_auth_off);
 }
 
 TEST_CASE("core: Redis down means refused fast, logged once, and recovery",
@@ -202,7 +202,7 @@ TEST_CASE("core: Redis down means refused fast, logged once, and recovery",
         const auto d = f.auth(0x301, "b", tok.username(), tok.password);
         CHECK(std::chrono::steady_clock::now() - t0 < 1500ms);
         REQUIRE(d.kind == AuthDecision::Kind::deny);
-        CHECK(d.reason == DenyReason::redis_unavailable);
+        CHECK(d.reason == Refusal::redis_unavailable);
     }
     // Non-token clients are untouched by the outage.
     CHECK(f.auth(0x302, "c", "alice", "secret").kind == AuthDecision::Kind::defer);
@@ -240,13 +240,13 @@ TEST_CASE("core: revocation and replacement close live connections", "[plugin][c
         REQUIRE(kicks.size() == 2);
         CHECK(has_kick(kicks, 0x400));
         CHECK(has_kick(kicks, 0x401));
-        CHECK(kicks[0].reason == "revoked");
+        CHECK(kicks[0].reason == Refusal::revoked);
     }
     SECTION("replace (create again with replace_existing)") {
         const auto t2 = f.mint("alice@example.com", true);
         const auto kicks = f.tick_until([](const auto& k) { return k.size() >= 2; });
         REQUIRE(kicks.size() == 2);
-        CHECK(kicks[0].reason == "replaced");
+        CHECK(kicks[0].reason == Refusal::replaced);
         CHECK(f.auth(0x403, "a3", t2.username(), t2.password).kind == AuthDecision::Kind::allow);
     }
     SECTION("replace_existing false keeps the earlier token") {
@@ -269,7 +269,7 @@ TEST_CASE("core: token auth switched off closes the org's connections", "[plugin
     const auto kicks = f.tick_until([](const auto& k) { return !k.empty(); });
     REQUIRE(kicks.size() == 1);
     CHECK(kicks[0].handle == 0x500);
-    CHECK(kicks[0].reason == "token_auth_off");
+    CHECK(kicks[0].reason == Refusal::token_auth_off);
     CHECK(f.plugin->tracked(0x501));
 }
 
@@ -362,7 +362,7 @@ TEST_CASE("core: re-validation after the event connection was lost", "[plugin][c
     const auto kicks = f.tick_until([](const auto& k) { return !k.empty(); }, 10s);
     REQUIRE(kicks.size() == 1);
     CHECK(kicks[0].handle == 0x900);
-    CHECK(kicks[0].reason == "unknown_org");  // the whole organization is gone
+    CHECK(kicks[0].reason == Refusal::unknown_org);  // the whole organization is gone
     CHECK(f.count_logs("event stream lost") == 1);
     CHECK(f.count_logs("re-validating") == 1);
 }
@@ -393,9 +393,9 @@ TEST_CASE("core: token CONNECTs are refused until the broker has sent a tick",
     const auto tok = f.mint("alice@example.com");
     const auto d = f.auth(0xA00, "a", tok.username(), tok.password);
     CHECK(d.kind == AuthDecision::Kind::deny);
-    CHECK(d.reason == DenyReason::no_tick_events);
+    CHECK(d.reason == Refusal::no_tick_events);
     CHECK_FALSE(f.plugin->tracked(0xA00));
-    CHECK(f.auth(0xA01, "b", tok.username(), tok.password).reason == DenyReason::no_tick_events);
+    CHECK(f.auth(0xA01, "b", tok.username(), tok.password).reason == Refusal::no_tick_events);
     // One error line naming the setting and the fix, not one per CONNECT.
     CHECK(f.count_logs("per_listener_settings") == 1);
     CHECK(f.count_logs("2.0.15") == 1);
@@ -448,7 +448,7 @@ TEST_CASE("core: delayed basic auth asks Redis off the broker thread and tracks 
         const auto done = completions(1);
         REQUIRE(done.size() == 1);
         CHECK_FALSE(done[0].allowed);
-        CHECK(done[0].reason == DenyReason::unknown_token);
+        CHECK(done[0].reason == Refusal::unknown_token);
         CHECK(f.plugin->counters().auth_denied == 1);
     }
     SECTION("a later CONNECT of the same client id supersedes the earlier lookup") {
@@ -477,10 +477,10 @@ TEST_CASE("core: delayed basic auth asks Redis off the broker thread and tracks 
               AuthDecision::Kind::delayed);
         const auto done = completions(1);
         REQUIRE(done.size() == 1);
-        CHECK(done[0].reason == DenyReason::redis_unavailable);
+        CHECK(done[0].reason == Refusal::redis_unavailable);
         const auto d = f.auth(0xB06, "dev", tok.username(), tok.password);
         CHECK(d.kind == AuthDecision::Kind::deny);
-        CHECK(d.reason == DenyReason::redis_unavailable);
+        CHECK(d.reason == Refusal::redis_unavailable);
         f.redis.start();
         const auto deadline = std::chrono::steady_clock::now() + 5s;
         AuthDecision again;
