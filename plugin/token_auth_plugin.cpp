@@ -287,7 +287,7 @@ void TokenAuthPlugin::apply(const ConsumerItem& item, std::vector<Kick>& kicks) 
                 return;  // nothing is connected with a token that did not exist
             case Event::Type::token_refreshed: {
                 const std::size_t moved =
-                    tracker_.extend(event->token_id, event->expires_at * 1000);
+                    tracker_.extend(event->org_id, event->token_id, event->expires_at * 1000);
                 if (moved > 0) {
                     ++counters_.events_applied;
                     logger_.log(LogLevel::info, "token " + event->token_id +
@@ -298,7 +298,7 @@ void TokenAuthPlugin::apply(const ConsumerItem& item, std::vector<Kick>& kicks) 
                 return;
             }
             case Event::Type::token_revoked: {
-                const auto handles = connections_of(event->org_id, event->token_id);
+                const auto handles = tracker_.by_token(event->org_id, event->token_id);
                 if (!handles.empty()) {
                     ++counters_.events_applied;
                 }
@@ -326,22 +326,10 @@ void TokenAuthPlugin::apply(const ConsumerItem& item, std::vector<Kick>& kicks) 
     const auto& verdict = std::get<TokenVerdict>(item);
     ++counters_.verdicts_applied;
     if (verdict.alive) {
-        tracker_.extend(verdict.token_id, verdict.expires_at * 1000);
+        tracker_.extend(verdict.org_id, verdict.token_id, verdict.expires_at * 1000);
     } else {
-        kick_all(connections_of(verdict.org_id, verdict.token_id), verdict.reason, kicks);
+        kick_all(tracker_.by_token(verdict.org_id, verdict.token_id), verdict.reason, kicks);
     }
-}
-
-std::vector<Handle> TokenAuthPlugin::connections_of(std::string_view org_id,
-                                                    std::string_view token_id) const {
-    std::vector<Handle> handles;
-    for (Handle h : tracker_.by_token(token_id)) {
-        const auto conn = tracker_.find(h);
-        if (conn && conn->org_id == org_id) {
-            handles.push_back(h);
-        }
-    }
-    return handles;
 }
 
 std::vector<Kick> TokenAuthPlugin::on_tick(std::int64_t now_ms) {
@@ -375,6 +363,21 @@ std::vector<Kick> TokenAuthPlugin::on_tick(std::int64_t now_ms) {
     }
     counters_.kicks += out.size();
     return out;
+}
+
+void TokenAuthPlugin::carry_out(const std::vector<Kick>& kicks, const KickClient& kick_client) {
+    for (const Kick& kick : kicks) {
+        if (!tracker_.contains(kick.handle)) {
+            continue;  // already gone (an earlier kick, or a takeover)
+        }
+        if (kick.by_client_id) {
+            logger_.log(LogLevel::notice, "closing client '" + kick.client_id + "' (token " +
+                                              kick.token_id +
+                                              "): " + std::string(refusal_name(kick.reason)));
+            kick_client(kick.client_id);  // fires on_disconnect() for a live connection
+        }
+        kicked(kick.handle);  // no DISCONNECT came (none is due, or no such client id)
+    }
 }
 
 }  // namespace tka::plugin

@@ -5,8 +5,12 @@
 //
 // Closing connections: on_tick() gathers every connection to close -- deadline passed,
 // token revoked or replaced, org token auth switched off (from the event stream), or found
-// dead by re-validation -- and returns the list; the caller kicks them afterwards, because
-// a kick fires MOSQ_EVT_DISCONNECT synchronously and re-enters on_disconnect().
+// dead by re-validation -- and returns the list; carry_out() kicks them afterwards, because
+// a kick fires MOSQ_EVT_DISCONNECT synchronously and re-enters on_disconnect(). A kick names
+// the connection by the client id it was tracked with, never through its handle: the
+// handle is only the tracker's key (the broker may have freed that connection already).
+// An event or verdict names a token by (org id, token id); a token id is unique only
+// within its organization.
 // Ticks: a token CONNECT is refused until the broker has sent a first MOSQ_EVT_TICK.
 // Every broker that delivers ticks sends one before it reads the first CONNECT (its loop
 // ticks between accepting a socket and reading from it); Mosquitto 2.0.11-2.0.14 with
@@ -49,8 +53,8 @@ namespace tka::plugin {
 
 // One connection to close.
 struct Kick {
-    Handle handle = 0;
-    std::string client_id;
+    Handle handle = 0;      // the tracker's key (never dereferenced): forget it afterwards
+    std::string client_id;  // the broker's client id of the connection, taken at CONNECT
     std::string token_id;
     // expired, revoked, replaced, token_auth_off, unknown_token, unknown_org
     Refusal reason = Refusal::expired;
@@ -58,6 +62,10 @@ struct Kick {
     // kicking by client id would hit the newer one, so the caller only forgets this entry.
     bool by_client_id = true;
 };
+
+// Closes one client by its client id: the glue passes mosquitto_kick_client_by_clientid.
+// May re-enter TokenAuthPlugin::on_disconnect() before it returns.
+using KickClient = std::function<void(const std::string& client_id)>;
 
 // A delayed CONNECT whose answer is back: the glue completes it.
 struct Completion {
@@ -115,6 +123,10 @@ class TokenAuthPlugin {
                                std::optional<std::string_view> password, std::int64_t now_ms);
     AclResult on_acl_check(Handle handle, std::string_view topic, Access access) const;
     std::vector<Kick> on_tick(std::int64_t now_ms);
+    // Carries out on_tick()'s kicks: skips connections already gone (an earlier kick, a
+    // takeover), logs and kicks by client id those that own their client id, and forgets
+    // every one of them (kicked()).
+    void carry_out(const std::vector<Kick>& kicks, const KickClient& kick_client);
     void on_disconnect(Handle handle);
     // MOSQ_EVT_CONNECT (Mosquitto >= 2.1): a delayed CONNECT that was allowed is now live.
     void on_connect(Handle handle, std::string_view client_id);
@@ -149,8 +161,6 @@ class TokenAuthPlugin {
               std::optional<std::string_view> username);
     void track(Handle handle, std::string_view client_id, const AuthDecision& decision);
     AuthDecision refuse_without_ticks();
-    // Tracked connections using `token_id` of `org_id` (a token id is only unique per org).
-    std::vector<Handle> connections_of(std::string_view org_id, std::string_view token_id) const;
     void kick_all(const std::vector<Handle>& handles, Refusal reason, std::vector<Kick>& kicks);
 
     PluginConfig config_;

@@ -1,7 +1,8 @@
 // TokenAuthPlugin against a real redis-server, tokens minted with OrgStore/TokenStore:
 // allow/deny/defer decisions, fail-closed on a dead Redis, expiry, events turned into kicks
-// (revoke, replace, refresh, token auth off), takeover safety, ACL from memory, and
-// re-validation after the event connection was lost.
+// (revoke, replace, refresh, token auth off) scoped to (org, token id), kicks carried out by
+// client id, takeover safety, ACL from memory, and re-validation after the event connection
+// was lost.
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -9,6 +10,7 @@
 #include <thread>
 
 #include "common/org_store.hpp"
+#include "common/redis_keys.hpp"
 #include "common/time_format.hpp"
 #include "common/token_store.hpp"
 #include "plugin/token_auth_plugin.hpp"
@@ -148,8 +150,18 @@ TEST_CASE("core: a valid token is allowed and tracked until its expiry", "[plugi
     CHECK(kicks[0].client_id == "dev1");
     CHECK(kicks[0].reason == Refusal::expired);
     CHECK(kicks[0].by_client_id);
-    f.plugin->on_disconnect(0x100);  // the kick's DISCONNECT
+    // Carried out by client id; the broker's DISCONNECT re-enters the plugin meanwhile.
+    std::vector<std::string> kicked_ids;
+    f.plugin->carry_out(kicks, [&](const std::string& id) {
+        kicked_ids.push_back(id);
+        f.plugin->on_disconnect(0x100);
+    });
+    CHECK(kicked_ids == std::vector<std::string>{"dev1"});
     CHECK_FALSE(f.plugin->tracked(0x100));
+    CHECK(f.count_logs("closing client 'dev1' (token " + tok.token_id + "): expired") == 1);
+    // Carrying out the same kicks again touches nothing: the connection is gone.
+    f.plugin->carry_out(kicks, [&](const std::string& id) { kicked_ids.push_back(id); });
+    CHECK(kicked_ids.size() == 1);
     // Passwords never reach the log.
     CHECK(f.count_logs(tok.password) == 0);
 }
@@ -293,6 +305,50 @@ TEST_CASE("core: a refresh moves the live connection's deadline", "[plugin][core
     CHECK(f.auth(0x602, "c", tok.username(), refreshed.password).kind == AuthDecision::Kind::allow);
 }
 
+TEST_CASE("core: an event names a token by org and token id", "[plugin][core][redis]") {
+    // A token id is unique only within its organization: a refresh or revocation in one org
+    // never touches another org's connection that happens to use the same token id.
+    Fixture f;
+    const auto tok = f.mint("alice@example.com");
+    REQUIRE(f.auth(0xC00, "a", tok.username(), tok.password).kind == AuthDecision::Kind::allow);
+    const auto other_org = f.new_org(3600);
+    const auto bob = f.mint_in(other_org, "bob@example.com");
+    REQUIRE(f.auth(0xC01, "b", bob.username(), bob.password).kind == AuthDecision::Kind::allow);
+    const std::int64_t deadline = f.plugin->tracker().find(0xC00)->deadline_ms;
+    const auto xadd = [&](std::vector<std::string> fields) {
+        std::vector<std::string> argv = {"XADD", tka::keys::events(), "*"};
+        argv.insert(argv.end(), fields.begin(), fields.end());
+        f.admin.command(argv).expect_ok("XADD");
+    };
+    // Events of other_org that carry alice's token id (as another org's token could).
+    const std::string later = std::to_string(tok.expires_at + 7200);
+    xadd({"type", "token.refreshed", "org", other_org.org_id, "token", tok.token_id, "user",
+          bob.user_id, "pw", std::string(64, 'a'), "exp", later});
+    xadd({"type", "token.revoked", "org", other_org.org_id, "token", tok.token_id, "user",
+          bob.user_id, "reason", "revoked"});
+    // A marker after them: once it closes bob, both events above have been applied.
+    xadd({"type", "token.revoked", "org", other_org.org_id, "token", bob.token_id, "user",
+          bob.user_id, "reason", "revoked"});
+    const auto kicks = f.tick_until([](const auto& k) { return !k.empty(); });
+    REQUIRE(kicks.size() == 1);
+    CHECK(kicks[0].handle == 0xC01);
+    CHECK(f.plugin->tracked(0xC00));
+    CHECK(f.plugin->tracker().find(0xC00)->deadline_ms == deadline);
+    CHECK(f.count_logs("refreshed") == 0);
+
+    // The same events in alice's org do reach her connection.
+    xadd({"type", "token.refreshed", "org", tok.org_id, "token", tok.token_id, "user", tok.user_id,
+          "pw", std::string(64, 'a'), "exp", later});
+    f.tick_until(
+        [&](const auto&) { return f.plugin->tracker().find(0xC00)->deadline_ms != deadline; });
+    CHECK(f.plugin->tracker().find(0xC00)->deadline_ms == (tok.expires_at + 7200) * 1000);
+    tka::TokenStore(f.admin).revoke(f.org.org_id, tok.token_id, tka::unix_now());
+    const auto closed = f.tick_until([](const auto& k) { return !k.empty(); });
+    REQUIRE(closed.size() == 1);
+    CHECK(closed[0].handle == 0xC00);
+    CHECK(closed[0].reason == Refusal::revoked);
+}
+
 TEST_CASE("core: client-id takeover never kicks the newer connection", "[plugin][core][redis]") {
     Fixture f;
     tka::OrgStore(f.admin).update(f.org.org_id, 5, std::nullopt);
@@ -312,6 +368,23 @@ TEST_CASE("core: client-id takeover never kicks the newer connection", "[plugin]
         REQUIRE(kicks.size() == 1);
         CHECK(kicks[0].handle == 0x700);
         CHECK_FALSE(kicks[0].by_client_id);  // kicking "device" would hit 0x701
+        std::vector<std::string> kicked_ids;
+        f.plugin->carry_out(kicks, [&](const std::string& id) { kicked_ids.push_back(id); });
+        CHECK(kicked_ids.empty());
+        CHECK_FALSE(f.plugin->tracked(0x700));  // forgotten without a kick
+        CHECK(f.plugin->tracked(0x701));
+    }
+    SECTION("a kick whose client id the broker no longer knows only forgets the entry") {
+        // The broker lost the connection without a DISCONNECT reaching the plugin: the kick
+        // by client id finds nobody (no DISCONNECT fires), and the entry goes anyway.
+        f.plugin->on_disconnect(0x701);
+        const auto kicks = f.plugin->on_tick(old_tok.expires_at * 1000);
+        REQUIRE(kicks.size() == 1);
+        CHECK(kicks[0].by_client_id);
+        std::vector<std::string> kicked_ids;
+        f.plugin->carry_out(kicks, [&](const std::string& id) { kicked_ids.push_back(id); });
+        CHECK(kicked_ids == std::vector<std::string>{"device"});
+        CHECK_FALSE(f.plugin->tracked(0x700));
     }
     SECTION("the old connection's DISCONNECT removes only the old entry") {
         f.plugin->on_disconnect(0x700);
