@@ -41,7 +41,7 @@ std::string normalised_or_throw(const std::string& email) {
     if (const auto refusal = parse_refusal(outcome)) {
         throw Denied(*refusal);
     }
-    throw RedisError("unexpected script answer '" + outcome + "'");
+    throw RedisError(std::string("unexpected script answer '").append(outcome).append("'"));
 }
 
 const std::string& outcome_of(const RedisValue& reply) {
@@ -321,7 +321,7 @@ AuthLookup TokenStore::authenticate_hex(const std::string& org_id, const std::st
     }
     const auto refusal = parse_refusal(outcome);
     if (!refusal) {
-        throw RedisError("unexpected script answer '" + outcome + "'");
+        throw RedisError(std::string("unexpected script answer '").append(outcome).append("'"));
     }
     result.refusal = *refusal;
     return result;

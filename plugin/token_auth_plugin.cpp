@@ -371,9 +371,10 @@ void TokenAuthPlugin::carry_out(const std::vector<Kick>& kicks, const KickClient
             continue;  // already gone (an earlier kick, or a takeover)
         }
         if (kick.by_client_id) {
-            logger_.log(LogLevel::notice, "closing client '" + kick.client_id + "' (token " +
-                                              kick.token_id +
-                                              "): " + std::string(refusal_name(kick.reason)));
+            std::string line = "closing client '";
+            line.append(kick.client_id).append("' (token ").append(kick.token_id).append("): ");
+            line.append(refusal_name(kick.reason));
+            logger_.log(LogLevel::notice, line);
             kick_client(kick.client_id);  // fires on_disconnect() for a live connection
         }
         kicked(kick.handle);  // no DISCONNECT came (none is due, or no such client id)

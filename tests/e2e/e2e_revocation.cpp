@@ -137,7 +137,8 @@ TEST_CASE("revoking closes a client whose id the broker replaced by its username
     INFO("closed " << delay << " ms after the revoke");
     CHECK(delay >= 0);
     CHECK(delay <= ms(kCloseWindow));
-    CHECK(wait_for_log(broker, "closing client '" + alice.username() + "'", 2s));
+    CHECK(wait_for_log(broker, std::string("closing client '").append(alice.username()).append("'"),
+                       2s));
     CHECK_FALSE(b.wait_disconnected(300ms).has_value());
     CHECK(b.connected());
 }

@@ -158,7 +158,9 @@ TEST_CASE("core: a valid token is allowed and tracked until its expiry", "[plugi
     });
     CHECK(kicked_ids == std::vector<std::string>{"dev1"});
     CHECK_FALSE(f.plugin->tracked(0x100));
-    CHECK(f.count_logs("closing client 'dev1' (token " + tok.token_id + "): expired") == 1);
+    CHECK(f.count_logs(std::string("closing client 'dev1' (token ")
+                           .append(tok.token_id)
+                           .append("): expired")) == 1);
     // Carrying out the same kicks again touches nothing: the connection is gone.
     f.plugin->carry_out(kicks, [&](const std::string& id) { kicked_ids.push_back(id); });
     CHECK(kicked_ids.size() == 1);
