@@ -162,9 +162,9 @@ local token_key = prefix .. 'token:' .. id
 local rec = redis.call('HMGET', token_key, 'status', 'pw', 'expires_at', 'user_id', 'email')
 if not rec[1] then return {'unknown_token'} end
 if rec[2] ~= old_pw then return {'wrong_password'} end
-if rec[1] == 'revoked' then return {'token_revoked'} end
-if rec[1] == 'replaced' then return {'token_replaced'} end
-if tonumber(rec[3]) <= now then return {'token_expired'} end
+if rec[1] == 'revoked' then return {'revoked'} end
+if rec[1] == 'replaced' then return {'replaced'} end
+if tonumber(rec[3]) <= now then return {'expired'} end
 local org = redis.call('HMGET', KEYS[1], 'token_auth', 'ttl')
 if not org[2] then return {'unknown_org'} end
 if org[1] ~= '1' then return {'token_auth_off'} end
@@ -222,12 +222,12 @@ const LuaScript& authenticate() {
     static const LuaScript script("authenticate", R"lua(
 local prefix, pw, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local auth = redis.call('HGET', KEYS[1], 'token_auth')
-if not auth then return {'unknown'} end
+if not auth then return {'unknown_token'} end
 if auth ~= '1' then return {'token_auth_off'} end
 local id = redis.call('GET', prefix .. 'pw:' .. pw)
-if not id then return {'unknown'} end
+if not id then return {'unknown_token'} end
 local rec = redis.call('HMGET', prefix .. 'token:' .. id, 'status', 'user_id', 'expires_at')
-if not rec[1] then return {'unknown'} end
+if not rec[1] then return {'unknown_token'} end
 if rec[1] ~= 'active' then return {'revoked'} end
 if tonumber(rec[3]) <= now then return {'expired'} end
 return {'ok', id, rec[2], rec[3]}

@@ -3,7 +3,8 @@
 // Scripts receive the org hash and the event stream as KEYS and the org key prefix
 // "tka:{org_id}:" as ARGV[1]; the per-token keys they derive from that prefix share the
 // org's hash tag and therefore its Cluster slot. Every script answers with an array whose
-// first element is "ok" or the snake_case name of a tka::Reason-like outcome.
+// first element is "ok", the name of a tka::Refusal (common/refusal.hpp, read back with
+// parse_refusal), or "stale_salt" (create: read the org's salt again and retry).
 #pragma once
 
 #include <string>

@@ -34,14 +34,14 @@ std::int64_t to_int(const std::string& s) {
 
 void check_ttl(std::int64_t ttl) {
     if (ttl < kMinTtlSeconds || ttl > kMaxTtlSeconds) {
-        throw Denied(Reason::bad_request, fmt::format("ttl must be between {} and {} seconds",
-                                                      kMinTtlSeconds, kMaxTtlSeconds));
+        throw Denied(Refusal::bad_request, fmt::format("ttl must be between {} and {} seconds",
+                                                       kMinTtlSeconds, kMaxTtlSeconds));
     }
 }
 
 void check_org_id(const std::string& org_id) {
     if (!ids::is_org_id(org_id)) {
-        throw Denied(Reason::bad_request,
+        throw Denied(Refusal::bad_request,
                      "organization id must look like org_ + 12 lowercase "
                      "letters or digits");
     }
@@ -49,7 +49,7 @@ void check_org_id(const std::string& org_id) {
 
 Organization org_from(const std::string& org_id, const RedisValue& hash) {
     if (hash.elements.empty()) {
-        throw Denied(Reason::unknown_org, "unknown organization " + org_id);
+        throw Denied(Refusal::unknown_org, "unknown organization " + org_id);
     }
     auto m = to_map(hash);
     Organization org;
@@ -99,7 +99,7 @@ std::string key_json(const std::string& secret, UnixSeconds now, bool legacy) {
 NewOrganization OrgStore::create(const std::string& name, std::int64_t ttl, bool token_auth,
                                  UnixSeconds now) {
     if (name.empty() || name.size() > 128) {
-        throw Denied(Reason::bad_request, "organization name must be 1 to 128 characters");
+        throw Denied(Refusal::bad_request, "organization name must be 1 to 128 characters");
     }
     check_ttl(ttl);
     NewOrganization result;
@@ -177,7 +177,7 @@ Organization OrgStore::update(const std::string& org_id, std::optional<std::int6
         {org_id, ttl ? std::to_string(*ttl) : "", token_auth ? (*token_auth ? "1" : "0") : "",
          std::to_string(kEventStreamMaxLen)});
     if (reply.elements.empty() || reply.elements[0].str != "ok") {
-        throw Denied(Reason::unknown_org, "unknown organization " + org_id);
+        throw Denied(Refusal::unknown_org, "unknown organization " + org_id);
     }
     if (token_auth) {  // either way: replicas answer token_auth_off from memory
         fence_replicas(redis_, observer_);
@@ -189,8 +189,8 @@ NewSecretKey OrgStore::create_key(const std::string& org_id, UnixSeconds now) {
     NewSecretKey key{ids::new_key_id(), ids::new_secret_key()};
     get(org_id);  // unknown org -> Denied
     if (list_keys(org_id).size() >= kMaxSecretKeysPerOrg) {
-        throw Denied(Reason::conflict, fmt::format("an organization has at most {} secret keys",
-                                                   kMaxSecretKeysPerOrg));
+        throw Denied(Refusal::conflict, fmt::format("an organization has at most {} secret keys",
+                                                    kMaxSecretKeysPerOrg));
     }
     redis_
         .command(
@@ -202,7 +202,7 @@ NewSecretKey OrgStore::create_key(const std::string& org_id, UnixSeconds now) {
 SecretKeyInfo OrgStore::import_key(const std::string& org_id, const std::string& legacy_key,
                                    UnixSeconds now) {
     if (!ids::is_legacy_secret_key(legacy_key)) {
-        throw Denied(Reason::bad_request,
+        throw Denied(Refusal::bad_request,
                      "only legacy cs_ keys can be imported (cs_ + at least 16 characters)");
     }
     get(org_id);
@@ -211,12 +211,12 @@ SecretKeyInfo OrgStore::import_key(const std::string& org_id, const std::string&
         keys_from(redis_.command({"HGETALL", keys::secret_keys(org_id)}).expect_ok("key import"));
     for (const auto& k : existing) {
         if (crypto::constant_time_equal(k.digest, digest)) {
-            throw Denied(Reason::conflict, "this key is already registered as " + k.info.key_id);
+            throw Denied(Refusal::conflict, "this key is already registered as " + k.info.key_id);
         }
     }
     if (existing.size() >= kMaxSecretKeysPerOrg) {
-        throw Denied(Reason::conflict, fmt::format("an organization has at most {} secret keys",
-                                                   kMaxSecretKeysPerOrg));
+        throw Denied(Refusal::conflict, fmt::format("an organization has at most {} secret keys",
+                                                    kMaxSecretKeysPerOrg));
     }
     SecretKeyInfo info{ids::new_key_id(), now, true};
     redis_
@@ -240,20 +240,20 @@ void OrgStore::revoke_key(const std::string& org_id, const std::string& key_id) 
     if (redis_.command({"HDEL", keys::secret_keys(org_id), key_id})
             .expect_ok("key revoke")
             .integer == 0) {
-        throw Denied(Reason::not_found, "unknown key " + key_id + " in " + org_id);
+        throw Denied(Refusal::not_found, "unknown key " + key_id + " in " + org_id);
     }
 }
 
 Organization OrgStore::authenticate(const std::string& org_id, const std::string& secret_key) {
     if (!ids::is_org_id(org_id)) {
-        throw Denied(Reason::unknown_org, "unknown organization or wrong secret key");
+        throw Denied(Refusal::unknown_org, "unknown organization or wrong secret key");
     }
     auto replies =
         redis_.pipeline({{"HGETALL", keys::org(org_id)}, {"HGETALL", keys::secret_keys(org_id)}});
     replies[0].expect_ok("org authenticate");
     replies[1].expect_ok("org authenticate");
     if (replies[0].elements.empty()) {
-        throw Denied(Reason::unknown_org, "unknown organization or wrong secret key");
+        throw Denied(Refusal::unknown_org, "unknown organization or wrong secret key");
     }
     const std::string digest = crypto::sha256_hex(secret_key);
     bool match = false;
@@ -262,7 +262,7 @@ Organization OrgStore::authenticate(const std::string& org_id, const std::string
         match = crypto::constant_time_equal(k.digest, digest) || match;
     }
     if (!match || !ids::is_secret_key(secret_key)) {
-        throw Denied(Reason::bad_secret_key, "unknown organization or wrong secret key");
+        throw Denied(Refusal::bad_secret_key, "unknown organization or wrong secret key");
     }
     return org_from(org_id, replies[0]);
 }

@@ -30,27 +30,18 @@ const std::string kRetention = std::to_string(kExpiredRetentionSeconds);
 std::string normalised_or_throw(const std::string& email) {
     auto normalised = ids::normalise_email(email);
     if (!normalised) {
-        throw Denied(Reason::bad_request, "user_email is not a valid e-mail address");
+        throw Denied(Refusal::bad_request, "user_email is not a valid e-mail address");
     }
     return *normalised;
 }
 
-// Maps a script's non-"ok" answer to the matching Denied.
+// Throws the Denied a script's non-"ok" answer names; an answer that names no refusal
+// means the script and this code disagree: RedisError.
 [[noreturn]] void deny(const std::string& outcome) {
-    static const std::map<std::string, std::pair<Reason, const char*>> table = {
-        {"unknown_org", {Reason::unknown_org, "unknown organization"}},
-        {"token_auth_off", {Reason::token_auth_off, "token auth is off for this organization"}},
-        {"unknown_token", {Reason::unknown_token, "unknown token"}},
-        {"wrong_password", {Reason::wrong_password, "wrong token id or password"}},
-        {"token_expired", {Reason::token_expired, "the token has expired"}},
-        {"token_revoked", {Reason::token_revoked, "the token has been revoked"}},
-        {"token_replaced", {Reason::token_replaced, "the token has been replaced by a newer one"}},
-    };
-    auto it = table.find(outcome);
-    if (it == table.end()) {
-        throw RedisError("unexpected script answer '" + outcome + "'");
+    if (const auto refusal = parse_refusal(outcome)) {
+        throw Denied(*refusal);
     }
-    throw Denied(it->second.first, it->second.second);
+    throw RedisError(std::string("unexpected script answer '").append(outcome).append("'"));
 }
 
 const std::string& outcome_of(const RedisValue& reply) {
@@ -111,9 +102,6 @@ std::optional<IssuedToken> run_create(RedisConnection& redis, const FenceObserve
     if (outcome_of(reply) == "stale_salt") {
         return std::nullopt;
     }
-    if (outcome_of(reply) == "bad_secret_key") {
-        throw Denied(Reason::bad_secret_key, "unknown organization or wrong secret key");
-    }
     if (outcome_of(reply) != "ok") {
         deny(outcome_of(reply));
     }
@@ -137,10 +125,10 @@ std::optional<IssuedToken> TokenStore::create_with_key(const std::string& org_id
                                                        const std::string& email,
                                                        bool replace_existing, UnixSeconds now) {
     if (!ids::is_org_id(org_id)) {
-        throw Denied(Reason::unknown_org, "unknown organization or wrong secret key");
+        throw Denied(Refusal::unknown_org, "unknown organization or wrong secret key");
     }
     if (!ids::is_secret_key(secret_key)) {
-        throw Denied(Reason::bad_secret_key, "unknown organization or wrong secret key");
+        throw Denied(Refusal::bad_secret_key, "unknown organization or wrong secret key");
     }
     return run_create(redis_, observer_, org_id, user_salt, email, replace_existing, now,
                       crypto::sha256_hex(secret_key), crypto::sha1_hex(user_salt));
@@ -149,12 +137,12 @@ std::optional<IssuedToken> TokenStore::create_with_key(const std::string& org_id
 IssuedToken TokenStore::refresh(const std::string& token_id, const std::string& current_password,
                                 UnixSeconds now) {
     if (!ids::is_token_id(token_id)) {
-        throw Denied(Reason::unknown_token, "unknown token");
+        throw Denied(Refusal::unknown_token);
     }
     const RedisValue org_reply =
         redis_.command({"GET", keys::token_org(token_id)}).expect_ok("token refresh");
     if (org_reply.is_nil() || !ids::is_org_id(org_reply.str)) {
-        throw Denied(Reason::unknown_token, "unknown token");
+        throw Denied(Refusal::unknown_token);
     }
     const std::string& org_id = org_reply.str;
     // Constant-time check first; the script then re-checks the digest as a compare-and-set,
@@ -163,10 +151,10 @@ IssuedToken TokenStore::refresh(const std::string& token_id, const std::string& 
     const RedisValue stored =
         redis_.command({"HGET", keys::token(org_id, token_id), "pw"}).expect_ok("token refresh");
     if (stored.is_nil()) {
-        throw Denied(Reason::unknown_token, "unknown token");
+        throw Denied(Refusal::unknown_token);
     }
     if (!crypto::constant_time_equal(stored.str, old_digest)) {
-        throw Denied(Reason::wrong_password, "wrong token id or password");
+        throw Denied(Refusal::wrong_password);
     }
     IssuedToken t;
     t.token_id = token_id;
@@ -211,7 +199,7 @@ std::vector<std::string> TokenStore::revoke(const std::string& org_id, const std
     if (!ids::is_org_id(org_id) || !ids::is_token_id(token_id) ||
         redis_.command({"EXISTS", keys::token(org_id, token_id)}).expect_ok("revoke").integer ==
             0) {
-        throw Denied(Reason::unknown_token, "unknown token");
+        throw Denied(Refusal::unknown_token);
     }
     auto revoked = run_revoke(redis_, org_id, {token_id}, now);
     if (!revoked.empty()) {
@@ -265,7 +253,7 @@ std::vector<TokenRecord> fetch_records(RedisConnection& redis, const std::string
 
 std::vector<TokenRecord> TokenStore::list(const std::string& org_id, UnixSeconds now) {
     if (!ids::is_org_id(org_id)) {
-        throw Denied(Reason::bad_request, "invalid organization id");
+        throw Denied(Refusal::bad_request, "invalid organization id");
     }
     auto reply =
         redis_.command({"ZRANGE", keys::org_tokens(org_id), "0", "-1"}).expect_ok("token list");
@@ -325,17 +313,16 @@ AuthLookup TokenStore::authenticate_hex(const std::string& org_id, const std::st
         result.token_id = reply.elements[1].str;
         result.user_id = reply.elements[2].str;
         result.expires_at = to_int(reply.elements[3].str);
-        result.result =
-            result.user_id == user_id ? AuthLookup::Result::ok : AuthLookup::Result::user_mismatch;
-    } else if (outcome == "expired") {
-        result.result = AuthLookup::Result::expired;
-    } else if (outcome == "revoked") {
-        result.result = AuthLookup::Result::revoked;
-    } else if (outcome == "token_auth_off") {
-        result.result = AuthLookup::Result::token_auth_off;
-    } else {
-        result.result = AuthLookup::Result::unknown;
+        if (result.user_id != user_id) {
+            result.refusal = Refusal::user_mismatch;
+        }
+        return result;
     }
+    const auto refusal = parse_refusal(outcome);
+    if (!refusal) {
+        throw RedisError(std::string("unexpected script answer '").append(outcome).append("'"));
+    }
+    result.refusal = *refusal;
     return result;
 }
 

@@ -15,6 +15,7 @@
 
 #include "common/org_store.hpp"
 #include "common/redis.hpp"
+#include "common/refusal.hpp"
 #include "common/replica_fence.hpp"
 #include "common/time_format.hpp"
 
@@ -48,11 +49,13 @@ struct TokenRecord {
 
 // Outcome of checking MQTT credentials (plugin). Not an exception: "no" is a normal answer.
 struct AuthLookup {
-    enum class Result { ok, unknown, expired, revoked, token_auth_off, user_mismatch };
-    Result result = Result::unknown;
-    std::string token_id;
-    std::string user_id;
-    UnixSeconds expires_at = 0;
+    // nullopt: a live token of this user; else unknown_token, expired, revoked (or
+    // replaced), token_auth_off or user_mismatch.
+    std::optional<Refusal> refusal;
+    std::string token_id;        // when the password matched a token (user_mismatch too)
+    std::string user_id;         // the token's user
+    UnixSeconds expires_at = 0;  // unix seconds
+    bool ok() const { return !refusal.has_value(); }
 };
 
 class TokenStore {

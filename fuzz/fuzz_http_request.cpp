@@ -60,7 +60,7 @@ class FakeTokens final : public TokenService {
     }
     tka::IssuedToken refresh(const RefreshRequest& req, tka::UnixSeconds now) override {
         if (req.current_token_password != kPassword) {
-            throw tka::Denied(tka::Reason::wrong_password, "wrong password");
+            throw tka::Denied(tka::Refusal::wrong_password, "wrong password");
         }
         return token("fuzz@example.com", now);
     }
@@ -72,7 +72,7 @@ class FakeTokens final : public TokenService {
   private:
     static void check_key(const std::string& org, const std::string& key) {
         if (org != kOrg || key != kKey) {
-            throw tka::Denied(tka::Reason::bad_secret_key, "wrong key");
+            throw tka::Denied(tka::Refusal::bad_secret_key, "wrong key");
         }
     }
     static tka::IssuedToken token(const std::string& email, tka::UnixSeconds now) {

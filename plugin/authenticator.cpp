@@ -11,32 +11,6 @@
 
 namespace tka::plugin {
 
-std::string_view deny_reason_name(DenyReason reason) {
-    switch (reason) {
-        case DenyReason::malformed_username:
-            return "malformed_username";
-        case DenyReason::malformed_password:
-            return "malformed_password";
-        case DenyReason::unknown_token:
-            return "unknown_token";
-        case DenyReason::expired:
-            return "expired";
-        case DenyReason::revoked:
-            return "revoked";
-        case DenyReason::token_auth_off:
-            return "token_auth_off";
-        case DenyReason::user_mismatch:
-            return "user_mismatch";
-        case DenyReason::redis_unavailable:
-            return "redis_unavailable";
-        case DenyReason::no_tick_events:
-            return "no_tick_events";
-        case DenyReason::busy:
-            return "busy";
-    }
-    return "unknown";
-}
-
 Authenticator::Authenticator(RedisOptions options, Logger logger, TokenReplica* replica)
     : redis_(std::move(options)), replica_(replica), logger_(std::move(logger)) {}
 
@@ -69,13 +43,13 @@ std::variant<AuthDecision, PendingLookup> Authenticator::decide_in_memory(
         case Credentials::Kind::not_ours:
             return AuthDecision::defer();
         case Credentials::Kind::malformed_username:
-            return AuthDecision::deny(DenyReason::malformed_username);
+            return AuthDecision::deny(Refusal::malformed_username);
         case Credentials::Kind::ours:
             break;
     }
     // classify() guarantees a password here.
     if (!ids::is_token_password(*password)) {
-        return AuthDecision::deny(DenyReason::malformed_password);
+        return AuthDecision::deny(Refusal::malformed_password);
     }
     PendingLookup pending;
     pending.org_id = std::move(creds.org_id);
@@ -101,20 +75,20 @@ std::variant<AuthDecision, PendingLookup> Authenticator::decide_in_memory(
             d.replica = AuthDecision::Replica::hit;
             return d;
         case ReplicaAnswer::Kind::expired:
-            d = AuthDecision::deny(DenyReason::expired);
+            d = AuthDecision::deny(Refusal::expired);
             d.replica = AuthDecision::Replica::hit;
             return d;
         case ReplicaAnswer::Kind::user_mismatch:
-            d = AuthDecision::deny(DenyReason::user_mismatch);
+            d = AuthDecision::deny(Refusal::user_mismatch);
             d.replica = AuthDecision::Replica::hit;
             return d;
         case ReplicaAnswer::Kind::token_auth_off:
-            d = AuthDecision::deny(DenyReason::token_auth_off);
+            d = AuthDecision::deny(Refusal::token_auth_off);
             d.replica = AuthDecision::Replica::hit;
             return d;
         case ReplicaAnswer::Kind::unknown:
             // Trusted and complete: a password it does not hold is no live token.
-            d = AuthDecision::deny(DenyReason::unknown_token);
+            d = AuthDecision::deny(Refusal::unknown_token);
             d.replica = AuthDecision::Replica::hit;
             return d;
         case ReplicaAnswer::Kind::untrusted:
@@ -145,36 +119,24 @@ AuthDecision Authenticator::from_redis(const std::string& org_id, const std::str
     } catch (const std::exception& e) {
         // RedisError, or anything unexpected from the store: refuse, never guess.
         note_failure(e.what());
-        return AuthDecision::deny(DenyReason::redis_unavailable);
+        return AuthDecision::deny(Refusal::redis_unavailable);
     }
     note_success();
 
-    switch (lookup.result) {
-        case AuthLookup::Result::ok: {
-            AuthDecision d;
-            d.kind = AuthDecision::Kind::allow;
-            d.token_id = std::move(lookup.token_id);
-            d.org_id = org_id;
-            d.user_id = user_id;
-            d.expires_at = lookup.expires_at;
-            // Belt and braces: never admit a token whose expiry is not in the future.
-            if (d.expires_at <= now) {
-                return AuthDecision::deny(DenyReason::expired);
-            }
-            return d;
-        }
-        case AuthLookup::Result::unknown:
-            return AuthDecision::deny(DenyReason::unknown_token);
-        case AuthLookup::Result::expired:
-            return AuthDecision::deny(DenyReason::expired);
-        case AuthLookup::Result::revoked:
-            return AuthDecision::deny(DenyReason::revoked);
-        case AuthLookup::Result::token_auth_off:
-            return AuthDecision::deny(DenyReason::token_auth_off);
-        case AuthLookup::Result::user_mismatch:
-            return AuthDecision::deny(DenyReason::user_mismatch);
+    if (lookup.refusal) {
+        return AuthDecision::deny(*lookup.refusal);
     }
-    return AuthDecision::deny(DenyReason::unknown_token);
+    AuthDecision d;
+    d.kind = AuthDecision::Kind::allow;
+    d.token_id = std::move(lookup.token_id);
+    d.org_id = org_id;
+    d.user_id = user_id;
+    d.expires_at = lookup.expires_at;
+    // Belt and braces: never admit a token whose expiry is not in the future.
+    if (d.expires_at <= now) {
+        return AuthDecision::deny(Refusal::expired);
+    }
+    return d;
 }
 
 void Authenticator::note_failure(const std::string& what) {

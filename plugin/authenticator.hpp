@@ -23,27 +23,12 @@
 #include <variant>
 
 #include "common/redis.hpp"
+#include "common/refusal.hpp"
 #include "common/time_format.hpp"
 #include "plugin/logger.hpp"
 #include "plugin/token_replica.hpp"
 
 namespace tka::plugin {
-
-// Why a token CONNECT was refused; the names appear in the log and in docs/plugin.md.
-enum class DenyReason {
-    malformed_username,  // "...@org_..." but not a valid user_id@org_id
-    malformed_password,  // "tkn_..." but not a well-formed token password
-    unknown_token,       // no live token with this password in the org
-    expired,             // the token's expires_at has passed
-    revoked,             // revoked or replaced
-    token_auth_off,      // the organization has token auth switched off
-    user_mismatch,       // the token belongs to another user of the org
-    redis_unavailable,   // Redis could not be asked: fail closed
-    no_tick_events,      // the broker never sent MOSQ_EVT_TICK: expiry could not be enforced
-    busy,                // too many CONNECTs already waiting for Redis (delayed basic auth)
-};
-
-std::string_view deny_reason_name(DenyReason reason);
 
 struct AuthDecision {
     // delayed: the answer comes later, from a Redis lookup off the broker thread.
@@ -54,8 +39,8 @@ struct AuthDecision {
     std::string org_id;
     std::string user_id;
     UnixSeconds expires_at = 0;  // unix seconds
-    // deny:
-    DenyReason reason = DenyReason::unknown_token;
+    // deny: why (common/refusal.hpp; the name is logged, see docs/plugin.md)
+    Refusal reason = Refusal::unknown_token;
     // Where a token credential's answer came from (counters; off: no replica or deferred).
     // hit: decided in memory (refusals included); miss: the replica is incomplete and does
     // not hold it; untrusted: not caught up or no lease.
@@ -63,7 +48,7 @@ struct AuthDecision {
     Replica replica = Replica::off;
 
     static AuthDecision defer() { return {}; }
-    static AuthDecision deny(DenyReason why) {
+    static AuthDecision deny(Refusal why) {
         AuthDecision d;
         d.kind = Kind::deny;
         d.reason = why;

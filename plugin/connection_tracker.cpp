@@ -91,35 +91,46 @@ TokenIdView ConnectionTracker::token_of(const Slot& s) {
 
 // ---- keys --------------------------------------------------------------------------------
 
-ConnectionTracker::TokenKey ConnectionTracker::token_key(std::string_view token_id) {
+ConnectionTracker::TokenKey ConnectionTracker::token_key(std::uint32_t org,
+                                                         std::string_view token_id) {
     TokenKey key;
+    key.org = org;
     if (const auto uuid = parse_lowercase_uuid(token_id)) {
-        key.is_uuid = true;
-        key.uuid = *uuid;
+        key.id.is_uuid = true;
+        key.id.uuid = *uuid;
     } else {
-        key.text = token_id;
+        key.id.text = token_id;
     }
     return key;
 }
 
+std::optional<ConnectionTracker::TokenKey> ConnectionTracker::find_token_key(
+    std::string_view org_id, std::string_view token_id) const {
+    const std::uint32_t org = find_org(org_id);
+    if (org == kNone) {
+        return std::nullopt;
+    }
+    return token_key(org, token_id);
+}
+
 bool ConnectionTracker::same_token(const Slot& s, const TokenKey& key) {
-    if (s.token_is_uuid != key.is_uuid) {
+    if (s.org != key.org || s.token_is_uuid != key.id.is_uuid) {
         return false;
     }
-    if (key.is_uuid) {
-        return s.token == key.uuid;
+    if (key.id.is_uuid) {
+        return s.token == key.id.uuid;
     }
-    return std::string_view(s.text.get() + s.client_len + s.user_len, s.token_len) == key.text;
+    return std::string_view(s.text.get() + s.client_len + s.user_len, s.token_len) == key.id.text;
 }
 
 std::uint64_t ConnectionTracker::hash_token(const TokenKey& key) const {
-    if (key.is_uuid) {
-        return hash_(
-            std::string_view(reinterpret_cast<const char*>(key.uuid.data()), key.uuid.size()));
-    }
     // A text id never equals a UUID's 16 raw bytes (those ids are stored as UUIDs), and
-    // equal hashes are harmless anyway: the slot is compared in full.
-    return hash_(key.text);
+    // equal hashes are harmless anyway: the slot is compared in full, org included.
+    const std::uint64_t h =
+        key.id.is_uuid ? hash_(std::string_view(reinterpret_cast<const char*>(key.id.uuid.data()),
+                                                key.id.uuid.size()))
+                       : hash_(key.id.text);
+    return h ^ (0x9E3779B97F4A7C15ULL * (std::uint64_t{key.org} + 1));
 }
 
 std::uint64_t ConnectionTracker::hash_handle(Handle handle) const {
@@ -249,10 +260,10 @@ void ConnectionTracker::add(Handle handle, std::string_view client_id, std::stri
                             std::string_view user_id, std::string_view token_id,
                             std::int64_t deadline_ms) {
     remove(handle);
-    const TokenKey key = token_key(token_id);
+    const TokenKey parsed = token_key(kNone, token_id);  // org set once interned, below
     const std::uint32_t client_len = length_of(client_id);
     const std::uint32_t user_len = length_of(user_id);
-    const std::uint32_t token_len = key.is_uuid ? 0 : length_of(key.text);
+    const std::uint32_t token_len = parsed.id.is_uuid ? 0 : length_of(parsed.id.text);
     const std::size_t text_len = std::size_t{client_len} + user_len + token_len;
 
     // Everything that may throw (allocations) happens before the connection is linked in.
@@ -260,7 +271,8 @@ void ConnectionTracker::add(Handle handle, std::string_view client_id, std::stri
     if (text_len > 0) {
         text.reset(new char[text_len]);
         char* out = text.get();
-        for (const std::string_view part : {client_id, user_id, key.text.substr(0, token_len)}) {
+        for (const std::string_view part :
+             {client_id, user_id, parsed.id.text.substr(0, token_len)}) {
             if (!part.empty()) {  // an empty view may have a null data()
                 std::memcpy(out, part.data(), part.size());
                 out += part.size();
@@ -268,7 +280,6 @@ void ConnectionTracker::add(Handle handle, std::string_view client_id, std::stri
         }
     }
     const std::uint64_t handle_hash = hash_handle(handle);
-    const std::uint64_t token_hash = hash_token(key);
     const std::uint64_t client_hash = hash_(client_id);
     by_handle_.reserve_one();
     by_token_.reserve_one();
@@ -285,14 +296,17 @@ void ConnectionTracker::add(Handle handle, std::string_view client_id, std::stri
         throw;
     }
     // Nothing below allocates except the heap compaction in push(), which runs last.
+    TokenKey key = parsed;
+    key.org = org;
+    const std::uint64_t token_hash = hash_token(key);
 
     Slot& s = slot(i);
     s.used = true;
     s.handle = handle;
     s.deadline_ms = deadline_ms;
     s.added_seq = next_seq_++;
-    s.token_is_uuid = key.is_uuid;
-    s.token = key.uuid;
+    s.token_is_uuid = key.id.is_uuid;
+    s.token = key.id.uuid;
     s.text = std::move(text);
     s.client_len = client_len;
     s.user_len = user_len;
@@ -327,7 +341,7 @@ bool ConnectionTracker::remove(Handle handle) {
     Slot& s = slot(i);
     const bool token_head_i = s.by_token.prev == kNone;
     const bool client_head_i = s.by_client.prev == kNone;
-    const std::uint64_t token_hash = hash_token(token_of(s));
+    const std::uint64_t token_hash = hash_token(TokenKey{s.org, token_of(s)});
     const std::uint64_t client_hash = hash_(client_of(s));
 
     const std::uint32_t next_token = unlink(&Slot::by_token, i);
@@ -376,9 +390,14 @@ std::optional<ConnectionView> ConnectionTracker::find(Handle handle) const {
     return v;
 }
 
-std::vector<Handle> ConnectionTracker::by_token(std::string_view token_id) const {
+std::vector<Handle> ConnectionTracker::by_token(std::string_view org_id,
+                                                std::string_view token_id) const {
     std::vector<Handle> out;
-    for (std::uint32_t i = token_head(token_key(token_id)); i != kNone; i = slot(i).by_token.next) {
+    const auto key = find_token_key(org_id, token_id);
+    if (!key) {
+        return out;
+    }
+    for (std::uint32_t i = token_head(*key); i != kNone; i = slot(i).by_token.next) {
         out.push_back(slot(i).handle);
     }
     return out;
@@ -415,9 +434,14 @@ bool ConnectionTracker::owns_client_id(Handle handle) const {
     return true;
 }
 
-std::size_t ConnectionTracker::extend(std::string_view token_id, std::int64_t new_deadline_ms) {
+std::size_t ConnectionTracker::extend(std::string_view org_id, std::string_view token_id,
+                                      std::int64_t new_deadline_ms) {
     std::size_t moved = 0;
-    for (std::uint32_t i = token_head(token_key(token_id)); i != kNone; i = slot(i).by_token.next) {
+    const auto key = find_token_key(org_id, token_id);
+    if (!key) {
+        return moved;
+    }
+    for (std::uint32_t i = token_head(*key); i != kNone; i = slot(i).by_token.next) {
         Slot& s = slot(i);
         if (s.deadline_ms == new_deadline_ms && s.in_heap) {
             continue;

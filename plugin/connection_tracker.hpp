@@ -12,6 +12,10 @@
 // slots (doubly linked); flat hash indexes (slot_index.hpp) map handle, token and client id
 // to a slot, comparing the full key in the slot, so hash collisions never mix two keys.
 //
+// A token id is unique only within its organization, so a token is always named by
+// (org id, token id): its chain holds that org's connections only, and by_token() and
+// extend() of one org never see another org's connection with the same token id.
+//
 // Deadlines live in a min-heap with lazy deletion: every insert or deadline change gives
 // the connection a fresh generation number and pushes a new heap node; nodes whose
 // generation no longer matches their connection are skipped when they surface (and the heap
@@ -97,14 +101,17 @@ class ConnectionTracker {
     std::optional<ConnectionView> find(Handle handle) const;
     bool contains(Handle handle) const { return slot_of(handle) != SlotIndex::kNone; }
 
-    std::vector<Handle> by_token(std::string_view token_id) const;
+    // Connections using `token_id` of `org_id`.
+    std::vector<Handle> by_token(std::string_view org_id, std::string_view token_id) const;
     std::vector<Handle> by_org(std::string_view org_id) const;
     // True when `handle` is the most recently added connection among those tracked with its
     // client id, i.e. kicking its client id cannot hit a newer connection (takeover).
     bool owns_client_id(Handle handle) const;
 
-    // Moves the deadline of every connection using `token_id`; returns how many moved.
-    std::size_t extend(std::string_view token_id, std::int64_t new_deadline_ms);
+    // Moves the deadline of every connection using `token_id` of `org_id`; returns how many
+    // moved.
+    std::size_t extend(std::string_view org_id, std::string_view token_id,
+                       std::int64_t new_deadline_ms);
 
     // Connections whose deadline is <= now_ms, earliest first. They stay tracked (the
     // caller kicks them and removes them) but are not returned again unless re-extended.
@@ -164,7 +171,11 @@ class ConnectionTracker {
         std::uint32_t refs = 0;
         std::uint32_t head = kNone;
     };
-    using TokenKey = TokenIdView;  // a token id as looked up: its stored form
+    // A token as looked up: its org's number and the id in its stored form.
+    struct TokenKey {
+        std::uint32_t org = kNone;
+        TokenIdView id;
+    };
 
     Slot& slot(std::uint32_t i) { return chunks_[i >> kChunkShift][i & kChunkMask]; }
     const Slot& slot(std::uint32_t i) const { return chunks_[i >> kChunkShift][i & kChunkMask]; }
@@ -174,7 +185,10 @@ class ConnectionTracker {
     std::uint32_t allocate_slot();
     void free_slot(std::uint32_t i);
 
-    static TokenKey token_key(std::string_view token_id);
+    static TokenKey token_key(std::uint32_t org, std::string_view token_id);
+    // The key of `token_id` of `org_id`; nullopt when no connection of that org is tracked.
+    std::optional<TokenKey> find_token_key(std::string_view org_id,
+                                           std::string_view token_id) const;
     static bool same_token(const Slot& s, const TokenKey& key);
     static std::string_view client_of(const Slot& s);
     static std::string_view user_of(const Slot& s);

@@ -176,7 +176,14 @@ void EventConsumer::run() {
                 awaiting = snapshot_requested_;
             }
             if (snapshot) {
-                revalidate(*snapshot);
+                // A newer snapshot supersedes a re-validation still in progress.
+                revalidating_ = std::move(*snapshot);
+                revalidated_ = 0;
+                revalidation_active_ = true;
+                org_states_.clear();
+                revalidate_some();
+            } else if (revalidation_active_) {
+                revalidate_some();
             }
             // Catching up after a sync: read without blocking until the end of the stream.
             // Without a sync (one failed, its retry not due yet) the stream is followed as
@@ -184,8 +191,8 @@ void EventConsumer::run() {
             const bool catching_up =
                 options_.replica != nullptr && replica_synced_ && !options_.replica->caught_up();
             const std::size_t n = read_once(catching_up ? std::chrono::milliseconds{0}
-                                            : awaiting  ? kShortBlock
-                                                        : read_block_);
+                                            : awaiting || revalidation_active_ ? kShortBlock
+                                                                               : read_block_);
             if (catching_up && n < static_cast<std::size_t>(options_.batch)) {
                 options_.replica->set_trusted(true);
             }
@@ -449,8 +456,12 @@ std::size_t EventConsumer::read_once(std::chrono::milliseconds block) {
         std::lock_guard<std::mutex> lock(mutex_);
         if (pending_.items.size() + parsed.size() > options_.max_queued_items) {
             // The broker thread is not draining (no TICK?). Drop the backlog and re-validate
-            // instead once it drains again: memory stays bounded, nothing is missed.
+            // instead once it drains again: memory stays bounded, nothing is missed. The
+            // verdicts of a re-validation in progress went with the backlog: start over.
             pending_.items.clear();
+            revalidation_active_ = false;
+            revalidating_.clear();
+            revalidated_ = 0;
             snapshot_requested_ = true;
             pending_.wants_snapshot = true;
             if (pending_.logs.size() < kMaxQueuedLogs) {
@@ -467,55 +478,83 @@ std::size_t EventConsumer::read_once(std::chrono::milliseconds block) {
     return entries;
 }
 
-void EventConsumer::revalidate(const std::vector<TokenRef>& tokens) {
+void EventConsumer::revalidate_some() {
+    std::size_t room = 0;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (pending_.items.size() < options_.max_queued_items) {
+            room = options_.max_queued_items - pending_.items.size();
+        }
+    }
+    // Only the broker thread changes the queue meanwhile, and it only empties it.
+    const std::size_t left = revalidating_.size() - revalidated_;
+    const std::size_t n = std::min({room, kRevalidationChunk, left});
+    if (n == 0 && left > 0) {
+        return;  // no room: the broker thread drains at its next TICK
+    }
     const UnixSeconds now = unix_now();
-    TokenStore token_store(redis_);
-    OrgStore org_store(redis_);
-    std::map<std::string, std::string> org_state;  // per org, asked once per pass
     std::vector<TokenVerdict> verdicts;
-    for (const TokenRef& ref : tokens) {
+    verdicts.reserve(n);
+    for (std::size_t i = revalidated_; i < revalidated_ + n; ++i) {
         if (stopping_.load()) {
             return;
         }
-        TokenVerdict v;
-        v.org_id = ref.org_id;
-        v.token_id = ref.token_id;
-        auto org_it = org_state.find(ref.org_id);
-        if (org_it == org_state.end()) {
-            std::string state = "on";
-            try {
-                state = org_store.get(ref.org_id).token_auth ? "on" : "token_auth_off";
-            } catch (const Denied&) {
-                state = "unknown_org";  // organization gone (deleted, or Redis lost its data)
-            }
-            org_it = org_state.emplace(ref.org_id, state).first;
-        }
-        if (org_it->second != "on") {
-            v.reason = org_it->second;
-        } else {
-            const auto record = token_store.get(ref.org_id, ref.token_id, now);
-            if (!record) {
-                v.reason = "unknown_token";
-            } else if (record->user_id != ref.user_id) {
-                v.reason = "unknown_token";
-            } else if (record->status != "active") {
-                v.reason = record->status;
-            } else if (record->expires_at <= now) {
-                v.reason = "expired";
-            } else {
-                v.alive = true;
-                v.expires_at = record->expires_at;
-            }
-        }
-        verdicts.push_back(std::move(v));
+        verdicts.push_back(verdict_for(revalidating_[i], now));
     }
-    ++revalidations_;
+    revalidated_ += n;
+    const bool done = revalidated_ == revalidating_.size();
+    const std::size_t total = revalidating_.size();
+    if (done) {
+        revalidation_active_ = false;
+        revalidating_.clear();
+        revalidated_ = 0;
+    }
     std::lock_guard<std::mutex> lock(mutex_);
     for (TokenVerdict& v : verdicts) {
         pending_.items.emplace_back(std::move(v));
     }
-    pending_.logs.emplace_back(
-        LogLevel::info, "re-validated " + std::to_string(tokens.size()) + " token(s) in use");
+    if (done) {
+        ++revalidations_;  // counted once its last verdict is queued
+        if (pending_.logs.size() < kMaxQueuedLogs) {
+            pending_.logs.emplace_back(
+                LogLevel::info, "re-validated " + std::to_string(total) + " token(s) in use");
+        }
+    }
+}
+
+TokenVerdict EventConsumer::verdict_for(const TokenRef& ref, UnixSeconds now) {
+    TokenVerdict v;
+    v.org_id = ref.org_id;
+    v.token_id = ref.token_id;
+    auto org_it = org_states_.find(ref.org_id);
+    if (org_it == org_states_.end()) {
+        std::optional<Refusal> state;
+        try {
+            if (!OrgStore(redis_).get(ref.org_id).token_auth) {
+                state = Refusal::token_auth_off;
+            }
+        } catch (const Denied&) {
+            state = Refusal::unknown_org;  // organization gone (deleted, or Redis lost its data)
+        }
+        org_it = org_states_.emplace(ref.org_id, state).first;
+    }
+    if (org_it->second) {
+        v.reason = *org_it->second;
+        return v;
+    }
+    const auto record = TokenStore(redis_).get(ref.org_id, ref.token_id, now);
+    if (!record || record->user_id != ref.user_id) {
+        v.reason = Refusal::unknown_token;
+    } else if (record->status != "active") {
+        // expired, revoked or replaced, under the same names.
+        v.reason = parse_refusal(record->status).value_or(Refusal::revoked);
+    } else if (record->expires_at <= now) {
+        v.reason = Refusal::expired;
+    } else {
+        v.alive = true;
+        v.expires_at = record->expires_at;
+    }
+    return v;
 }
 
 }  // namespace tka::plugin

@@ -13,6 +13,13 @@
 // checks each against Redis (token record alive? org token auth on?) and queues verdicts,
 // so events lost to trimming or a Redis restart never leave a dead token connected.
 //
+// The hand-over queue is bounded (max_queued_items) for verdicts and events alike. Events
+// that do not fit drop the backlog in favour of a new re-validation. Verdicts are checked
+// and queued a chunk at a time, each only once the queue has room for it, with the stream
+// read between chunks; a re-validation in progress is abandoned when the backlog is dropped
+// (the new snapshot supersedes it). So a snapshot larger than the bound still completes,
+// as the broker thread drains.
+//
 // Token replica (optional, token_replica.hpp): the same thread keeps it. On start and after
 // every failure it marks the replica untrusted, re-syncs it from Redis (replica_sync.hpp),
 // reads the stream without blocking until it has reached the end, and only then marks it
@@ -43,6 +50,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -53,6 +61,7 @@
 
 #include "common/events.hpp"
 #include "common/redis.hpp"
+#include "common/refusal.hpp"
 #include "common/time_format.hpp"
 #include "plugin/connection_tracker.hpp"
 #include "plugin/options.hpp"
@@ -67,8 +76,8 @@ struct TokenVerdict {
     std::string token_id;
     bool alive = false;
     UnixSeconds expires_at = 0;  // alive: the record's current expiry (unix seconds)
-    std::string reason;          // dead: "revoked", "replaced", "expired", "unknown_token",
-                                 //       "token_auth_off", "unknown_org"
+    // dead: revoked, replaced, expired, unknown_token, token_auth_off or unknown_org
+    Refusal reason = Refusal::unknown_token;
 };
 
 // Stream events and re-validation verdicts, in the order they were learned (a verdict is
@@ -86,6 +95,8 @@ struct ConsumerOutput {
 // beyond kMaxQueuedItems the backlog is dropped in favour of a re-validation.
 inline constexpr std::size_t kMaxQueuedItems = 100000;
 inline constexpr std::size_t kMaxQueuedLogs = 256;
+// Tokens re-validated (and verdicts queued) at most at a time, between stream reads.
+inline constexpr std::size_t kRevalidationChunk = 256;
 
 struct EventConsumerOptions {
     RedisOptions redis;
@@ -141,7 +152,9 @@ class EventConsumer {
     void heartbeat();
     // Best effort: drops this replica's registration (no exception).
     void deregister();
-    void revalidate(const std::vector<TokenRef>& tokens);
+    // Re-validates the next chunk of revalidating_ if the queue has room for its verdicts.
+    void revalidate_some();
+    TokenVerdict verdict_for(const TokenRef& ref, UnixSeconds now);
     void queue_log(LogLevel level, std::string message);
     bool sleep_for(std::chrono::milliseconds delay);  // false when stopping
 
@@ -164,6 +177,13 @@ class EventConsumer {
     std::string lease_need_;    // applied id a lease needs since the last break
     bool replica_announced_ = false;  // "trusted" logged since the last untrust
     bool heartbeat_refusal_logged_ = false;
+    // Re-validation in progress (consumer thread only): whether one is, the snapshot, how
+    // many of its tokens have their verdict queued, and each org's state as read in this
+    // pass (nullopt: token auth on).
+    bool revalidation_active_ = false;
+    std::vector<TokenRef> revalidating_;
+    std::size_t revalidated_ = 0;
+    std::map<std::string, std::optional<Refusal>> org_states_;
 
     std::thread thread_;
     std::atomic<bool> stopping_{false};

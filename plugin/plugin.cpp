@@ -149,10 +149,10 @@ int on_basic_auth(int /*event*/, void* event_data, void* userdata) {
                 // 2.0 drops the socket without a CONNACK on any code but AUTH; 2.1 sends
                 // these as MQTT 5 reason codes (MQTT 3.1.1 clients see "not authorized").
                 if (ctx->broker_2_1) {
-                    if (decision.reason == tka::plugin::DenyReason::redis_unavailable) {
+                    if (decision.reason == tka::Refusal::redis_unavailable) {
                         return kErrServerUnavailable;
                     }
-                    if (decision.reason == tka::plugin::DenyReason::busy) {
+                    if (decision.reason == tka::Refusal::busy) {
                         return kErrServerBusy;
                     }
                 }
@@ -242,26 +242,12 @@ int on_tick(int /*event*/, void* event_data, void* userdata) {
         if (ctx->complete_basic_auth != nullptr) {
             complete_delayed(*ctx);
         }
-        // The event's time fields are zero in 2.0.x: read the clock here.
-        const std::vector<tka::plugin::Kick> kicks = ctx->core->on_tick(unix_now_ms());
-        // Collected first, carried out now: each kick re-enters on_disconnect().
-        for (const tka::plugin::Kick& kick : kicks) {
-            if (!ctx->core->tracked(kick.handle)) {
-                continue;  // already gone (an earlier kick, or a takeover)
-            }
-            if (kick.by_client_id) {
-                // The handle is still tracked, so its DISCONNECT has not fired and the
-                // context is alive: ask it for its current client id.
-                const char* live_id =
-                    mosquitto_client_id(reinterpret_cast<const struct mosquitto*>(kick.handle));
-                const std::string client_id = live_id != nullptr ? live_id : kick.client_id;
-                log_line(LogLevel::notice, "closing connection: " + kick.reason + " (token " +
-                                               kick.token_id + "), client '" +
-                                               tka::plugin::loggable(client_id) + "'");
-                mosquitto_kick_client_by_clientid(client_id.c_str(), false);
-            }
-            ctx->core->kicked(kick.handle);
-        }
+        // The event's time fields are zero in 2.0.x: read the clock here. Collected first,
+        // carried out after: each kick re-enters on_disconnect(). By client id only: a
+        // handle is never read as a struct mosquitto* (it may be freed already).
+        ctx->core->carry_out(ctx->core->on_tick(unix_now_ms()), [](const std::string& client_id) {
+            mosquitto_kick_client_by_clientid(client_id.c_str(), false);
+        });
         publish_sys(*ctx);
     } catch (const std::exception& e) {
         log_line(LogLevel::error, std::string("tick failed: ") + e.what());

@@ -68,19 +68,6 @@ constexpr Family kFamilies[] = {
     {"kicks/", &PluginCounters::kicks_by_reason},
 };
 
-// A reason as one topic level: only [a-z0-9_-] pass, anything else becomes '_' (reasons
-// are fixed words, but kick reasons come from the event stream).
-std::string topic_level(std::string_view reason) {
-    std::string out(reason.empty() ? std::string_view("unknown") : reason);
-    for (char& c : out) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-        if (!ok) {
-            c = '_';
-        }
-    }
-    return out;
-}
-
 SysMessage message(std::string_view name, std::uint64_t value) {
     SysMessage m;
     m.topic.reserve(kSysTopicPrefix.size() + name.size());
@@ -100,9 +87,13 @@ std::vector<SysMessage> sys_messages(const SysSnapshot& snapshot) {
         }
     }
     for (const Family& family : kFamilies) {
-        for (const auto& [reason, count] : snapshot.counters.*family.counts) {
+        for (const Refusal reason : kAllRefusals) {
+            const std::uint64_t count = (snapshot.counters.*family.counts)[reason];
+            if (count == 0) {
+                continue;  // only reasons seen since the start
+            }
             std::string name(family.name);
-            name.append(topic_level(reason));
+            name.append(refusal_name(reason));
             out.push_back(message(name, count));
         }
     }

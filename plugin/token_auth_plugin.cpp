@@ -27,15 +27,6 @@ std::string describe_client(std::optional<std::string_view> client_id,
     return out;
 }
 
-void count_reason(CountsByReason& counts, std::string_view reason) {
-    const auto it = counts.find(reason);
-    if (it != counts.end()) {
-        ++it->second;
-    } else {
-        counts.emplace(std::string(reason), 1);
-    }
-}
-
 }  // namespace
 
 RedisOptions redis_options(const PluginConfig& config) {
@@ -136,7 +127,7 @@ AuthDecision TokenAuthPlugin::on_basic_auth(Handle handle,
     } else if (auto* pending = std::get_if<PendingLookup>(&first)) {
         if (worker_ && client_id) {
             if (!worker_->redis_healthy()) {
-                decision = AuthDecision::deny(DenyReason::redis_unavailable);
+                decision = AuthDecision::deny(Refusal::redis_unavailable);
             } else if (worker_->submit(
                            LookupJob{next_job_id_, std::string(*client_id), std::move(*pending)})) {
                 outstanding_[std::string(*client_id)] =
@@ -149,7 +140,7 @@ AuthDecision TokenAuthPlugin::on_basic_auth(Handle handle,
                 decision.kind = AuthDecision::Kind::delayed;
                 return decision;
             } else {
-                decision = AuthDecision::deny(DenyReason::busy);
+                decision = AuthDecision::deny(Refusal::busy);
             }
         } else {
             decision = authenticator_.lookup(*pending);
@@ -171,7 +162,7 @@ AuthDecision TokenAuthPlugin::refuse_without_ticks() {
                     "2.0.14 with 'per_listener_settings true'). Set 'per_listener_settings "
                     "false' or upgrade to Mosquitto 2.0.15 or later.");
     }
-    return AuthDecision::deny(DenyReason::no_tick_events);
+    return AuthDecision::deny(Refusal::no_tick_events);
 }
 
 void TokenAuthPlugin::note(const AuthDecision& decision, std::optional<std::string_view> client_id,
@@ -197,13 +188,12 @@ void TokenAuthPlugin::note(const AuthDecision& decision, std::optional<std::stri
             break;
         case AuthDecision::Kind::deny:
             ++counters_.auth_denied;
-            if (decision.reason == DenyReason::redis_unavailable) {
+            if (decision.reason == Refusal::redis_unavailable) {
                 ++counters_.auth_redis_failures;
             }
-            count_reason(counters_.refused_by_reason, deny_reason_name(decision.reason));
-            logger_.log(LogLevel::notice,
-                        "refused: " + std::string(deny_reason_name(decision.reason)) + ", " +
-                            describe_client(client_id, username));
+            counters_.refused_by_reason.add(decision.reason);
+            logger_.log(LogLevel::notice, "refused: " + std::string(refusal_name(decision.reason)) +
+                                              ", " + describe_client(client_id, username));
             break;
         case AuthDecision::Kind::allow:
             ++counters_.auth_allowed;
@@ -290,7 +280,7 @@ void TokenAuthPlugin::kicked(Handle handle) {
     tracker_.remove(handle);
 }
 
-void TokenAuthPlugin::kick_all(const std::vector<Handle>& handles, const std::string& reason,
+void TokenAuthPlugin::kick_all(const std::vector<Handle>& handles, Refusal reason,
                                std::vector<Kick>& kicks) {
     for (Handle handle : handles) {
         const auto conn = tracker_.find(handle);
@@ -309,7 +299,7 @@ void TokenAuthPlugin::apply(const ConsumerItem& item, std::vector<Kick>& kicks) 
                 return;  // nothing is connected with a token that did not exist
             case Event::Type::token_refreshed: {
                 const std::size_t moved =
-                    tracker_.extend(event->token_id, event->expires_at * 1000);
+                    tracker_.extend(event->org_id, event->token_id, event->expires_at * 1000);
                 if (moved > 0) {
                     ++counters_.events_applied;
                     logger_.log(LogLevel::info, "token " + event->token_id +
@@ -320,11 +310,15 @@ void TokenAuthPlugin::apply(const ConsumerItem& item, std::vector<Kick>& kicks) 
                 return;
             }
             case Event::Type::token_revoked: {
-                const auto handles = connections_of(event->org_id, event->token_id);
+                const auto handles = tracker_.by_token(event->org_id, event->token_id);
                 if (!handles.empty()) {
                     ++counters_.events_applied;
                 }
-                kick_all(handles, event->reason.empty() ? "revoked" : event->reason, kicks);
+                // The stream says revoked or replaced (docs/events.md); anything else closes
+                // them as revoked.
+                const auto said = parse_refusal(event->reason);
+                kick_all(handles, said == Refusal::replaced ? Refusal::replaced : Refusal::revoked,
+                         kicks);
                 return;
             }
             case Event::Type::org_updated: {
@@ -335,7 +329,7 @@ void TokenAuthPlugin::apply(const ConsumerItem& item, std::vector<Kick>& kicks) 
                 if (!handles.empty()) {
                     ++counters_.events_applied;
                 }
-                kick_all(handles, "token_auth_off", kicks);
+                kick_all(handles, Refusal::token_auth_off, kicks);
                 return;
             }
         }
@@ -344,22 +338,10 @@ void TokenAuthPlugin::apply(const ConsumerItem& item, std::vector<Kick>& kicks) 
     const auto& verdict = std::get<TokenVerdict>(item);
     ++counters_.verdicts_applied;
     if (verdict.alive) {
-        tracker_.extend(verdict.token_id, verdict.expires_at * 1000);
+        tracker_.extend(verdict.org_id, verdict.token_id, verdict.expires_at * 1000);
     } else {
-        kick_all(connections_of(verdict.org_id, verdict.token_id), verdict.reason, kicks);
+        kick_all(tracker_.by_token(verdict.org_id, verdict.token_id), verdict.reason, kicks);
     }
-}
-
-std::vector<Handle> TokenAuthPlugin::connections_of(std::string_view org_id,
-                                                    std::string_view token_id) const {
-    std::vector<Handle> handles;
-    for (Handle h : tracker_.by_token(token_id)) {
-        const auto conn = tracker_.find(h);
-        if (conn && conn->org_id == org_id) {
-            handles.push_back(h);
-        }
-    }
-    return handles;
 }
 
 std::vector<Kick> TokenAuthPlugin::on_tick(std::int64_t now_ms) {
@@ -377,7 +359,7 @@ std::vector<Kick> TokenAuthPlugin::on_tick(std::int64_t now_ms) {
         apply(item, kicks);
     }
     for (const TrackedConnection& conn : tracker_.due(now_ms)) {
-        kicks.push_back(Kick{conn.handle, conn.client_id, conn.token_id, "expired", true});
+        kicks.push_back(Kick{conn.handle, conn.client_id, conn.token_id, Refusal::expired, true});
     }
 
     // One kick per connection; decide takeover safety before anything is carried out.
@@ -393,9 +375,26 @@ std::vector<Kick> TokenAuthPlugin::on_tick(std::int64_t now_ms) {
     }
     counters_.kicks += out.size();
     for (const Kick& kick : out) {
-        count_reason(counters_.kicks_by_reason, kick.reason);
+        counters_.kicks_by_reason.add(kick.reason);
     }
     return out;
+}
+
+void TokenAuthPlugin::carry_out(const std::vector<Kick>& kicks, const KickClient& kick_client) {
+    for (const Kick& kick : kicks) {
+        if (!tracker_.contains(kick.handle)) {
+            continue;  // already gone (an earlier kick, or a takeover)
+        }
+        if (kick.by_client_id) {
+            // The reason first, the client's own text last and bounded (log_text.hpp).
+            std::string line = "closing connection: ";
+            line.append(refusal_name(kick.reason)).append(" (token ").append(kick.token_id);
+            line.append("), client '").append(loggable(kick.client_id)).append("'");
+            logger_.log(LogLevel::notice, line);
+            kick_client(kick.client_id);  // fires on_disconnect() for a live connection
+        }
+        kicked(kick.handle);  // no DISCONNECT came (none is due, or no such client id)
+    }
 }
 
 }  // namespace tka::plugin

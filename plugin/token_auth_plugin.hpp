@@ -5,8 +5,12 @@
 //
 // Closing connections: on_tick() gathers every connection to close -- deadline passed,
 // token revoked or replaced, org token auth switched off (from the event stream), or found
-// dead by re-validation -- and returns the list; the caller kicks them afterwards, because
-// a kick fires MOSQ_EVT_DISCONNECT synchronously and re-enters on_disconnect().
+// dead by re-validation -- and returns the list; carry_out() kicks them afterwards, because
+// a kick fires MOSQ_EVT_DISCONNECT synchronously and re-enters on_disconnect(). A kick names
+// the connection by the client id it was tracked with, never through its handle: the
+// handle is only the tracker's key (the broker may have freed that connection already).
+// An event or verdict names a token by (org id, token id); a token id is unique only
+// within its organization.
 // Ticks: a token CONNECT is refused until the broker has sent a first MOSQ_EVT_TICK.
 // Every broker that delivers ticks sends one before it reads the first CONNECT (its loop
 // ticks between accepting a socket and reading from it); Mosquitto 2.0.11-2.0.14 with
@@ -25,6 +29,7 @@
 // Broker thread only, except the event consumer's and the lookup worker's own threads.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -36,6 +41,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/refusal.hpp"
 #include "plugin/acl_matcher.hpp"
 #include "plugin/authenticator.hpp"
 #include "plugin/connection_tracker.hpp"
@@ -49,25 +55,36 @@ namespace tka::plugin {
 
 // One connection to close.
 struct Kick {
-    Handle handle = 0;
-    std::string client_id;
+    Handle handle = 0;      // the tracker's key (never dereferenced): forget it afterwards
+    std::string client_id;  // the broker's client id of the connection, taken at CONNECT
     std::string token_id;
-    std::string reason;  // expired, revoked, replaced, token_auth_off, unknown_token, unknown_org
+    // expired, revoked, replaced, token_auth_off, unknown_token, unknown_org
+    Refusal reason = Refusal::expired;
     // False when a newer tracked connection shares the client id (takeover in progress):
     // kicking by client id would hit the newer one, so the caller only forgets this entry.
     bool by_client_id = true;
 };
 
+// Closes one client by its client id: the glue passes mosquitto_kick_client_by_clientid.
+// May re-enter TokenAuthPlugin::on_disconnect() before it returns.
+using KickClient = std::function<void(const std::string& client_id)>;
+
 // A delayed CONNECT whose answer is back: the glue completes it.
 struct Completion {
     std::string client_id;
     bool allowed = false;
-    DenyReason reason = DenyReason::unknown_token;  // when !allowed
+    Refusal reason = Refusal::unknown_token;  // when !allowed
 };
 
-// Counts keyed by a reason's name (deny_reason_name, Kick::reason): the $SYS topics
+// Counts per refusal reason, indexed by the enum's value: the $SYS topics
 // (sys_metrics.hpp) list every reason seen.
-using CountsByReason = std::map<std::string, std::uint64_t, std::less<>>;
+struct CountsByReason {
+    std::array<std::uint64_t, kRefusalCount> counts{};
+    void add(Refusal reason) { ++counts[static_cast<std::size_t>(reason)]; }
+    std::uint64_t operator[](Refusal reason) const {
+        return counts[static_cast<std::size_t>(reason)];
+    }
+};
 
 struct PluginCounters {
     std::uint64_t auth_allowed = 0;
@@ -86,7 +103,7 @@ struct PluginCounters {
     std::uint64_t replica_misses = 0;
     std::uint64_t replica_untrusted = 0;
     std::uint64_t replica_fallbacks() const { return replica_misses + replica_untrusted; }
-    CountsByReason refused_by_reason;  // auth_denied by DenyReason name
+    CountsByReason refused_by_reason;  // auth_denied by reason
     CountsByReason kicks_by_reason;    // kicks by Kick::reason
 };
 
@@ -120,6 +137,10 @@ class TokenAuthPlugin {
                                std::optional<std::string_view> password, std::int64_t now_ms);
     AclResult on_acl_check(Handle handle, std::string_view topic, Access access) const;
     std::vector<Kick> on_tick(std::int64_t now_ms);
+    // Carries out on_tick()'s kicks: skips connections already gone (an earlier kick, a
+    // takeover), logs and kicks by client id those that own their client id, and forgets
+    // every one of them (kicked()).
+    void carry_out(const std::vector<Kick>& kicks, const KickClient& kick_client);
     void on_disconnect(Handle handle);
     // MOSQ_EVT_CONNECT (Mosquitto >= 2.1): a delayed CONNECT that was allowed is now live.
     void on_connect(Handle handle, std::string_view client_id);
@@ -154,10 +175,7 @@ class TokenAuthPlugin {
               std::optional<std::string_view> username);
     void track(Handle handle, std::string_view client_id, const AuthDecision& decision);
     AuthDecision refuse_without_ticks();
-    // Tracked connections using `token_id` of `org_id` (a token id is only unique per org).
-    std::vector<Handle> connections_of(std::string_view org_id, std::string_view token_id) const;
-    void kick_all(const std::vector<Handle>& handles, const std::string& reason,
-                  std::vector<Kick>& kicks);
+    void kick_all(const std::vector<Handle>& handles, Refusal reason, std::vector<Kick>& kicks);
 
     PluginConfig config_;
     PluginRuntimeOptions runtime_;

@@ -31,15 +31,15 @@ int fail(std::ostream& err, int status, std::string message) {
 
 std::string denied_message(const Denied& e, const Request& r) {
     switch (e.reason()) {
-        case Reason::unknown_org:
+        case Refusal::unknown_org:
             return fmt::format("unknown organization {}", r.org_id);
-        case Reason::unknown_token:
+        case Refusal::unknown_token:
             return fmt::format("unknown token {} in organization {}", r.token_id, r.org_id);
         default:
             break;
     }
     std::string what = e.what();
-    return what.empty() ? std::string(reason_name(e.reason())) : what;
+    return what.empty() ? std::string(refusal_name(e.reason())) : what;
 }
 
 void dispatch(const Request& request, RedisConnection& redis, std::ostream& out,

@@ -19,11 +19,11 @@ ApiError invalid(std::string description) {
 }
 
 ApiError invalid_client() {
-    return error_for(Reason::bad_secret_key, Endpoint::create);
+    return error_for(Refusal::bad_secret_key, Endpoint::create);
 }
 
 ApiError invalid_grant() {
-    return error_for(Reason::wrong_password, Endpoint::refresh);
+    return error_for(Refusal::wrong_password, Endpoint::refresh);
 }
 
 // Parses the body as a JSON object; the error names no part of the body.

@@ -15,33 +15,40 @@ std::string dump(const nlohmann::ordered_json& j) {
 
 }  // namespace
 
-ApiError error_for(Reason reason, Endpoint endpoint) {
+ApiError error_for(Refusal reason, Endpoint endpoint) {
     switch (reason) {
-        case Reason::bad_request:
+        case Refusal::bad_request:
             return {400, "invalid_request", "the request is malformed"};
-        case Reason::unknown_org:
-        case Reason::bad_secret_key:
+        case Refusal::unknown_org:
+        case Refusal::bad_secret_key:
             // One text for both: callers must not learn which organizations exist.
             return {401, "invalid_client", "unknown organization or wrong secret key"};
-        case Reason::token_auth_off:
+        case Refusal::token_auth_off:
             return {403, "access_denied", "token auth is switched off for this organization"};
-        case Reason::unknown_token:
+        case Refusal::unknown_token:
             if (endpoint == Endpoint::revoke) {
                 return {404, "not_found", "no token with this id in this organization"};
             }
             return {401, "invalid_grant", "unknown token or wrong password"};
-        case Reason::wrong_password:
+        case Refusal::wrong_password:
             return {401, "invalid_grant", "unknown token or wrong password"};
-        case Reason::token_expired:
+        case Refusal::expired:
             return {410, "token_expired", "the token has expired"};
-        case Reason::token_revoked:
+        case Refusal::revoked:
             return {410, "token_revoked", "the token has been revoked"};
-        case Reason::token_replaced:
+        case Refusal::replaced:
             return {410, "token_replaced", "the token has been replaced by a newer one"};
-        case Reason::not_found:
+        case Refusal::not_found:
             return {404, "not_found", "not found"};
-        case Reason::conflict:
+        case Refusal::conflict:
             return {409, "conflict", "the request conflicts with the current state"};
+        case Refusal::malformed_username:
+        case Refusal::malformed_password:
+        case Refusal::user_mismatch:
+        case Refusal::redis_unavailable:
+        case Refusal::no_tick_events:
+        case Refusal::busy:
+            break;  // the broker's refusals of a CONNECT: tokend never meets them
     }
     return {500, "server_error", "internal error"};
 }

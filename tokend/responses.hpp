@@ -23,7 +23,7 @@ struct ApiError {
 // credential on refresh, a missing object on revoke).
 enum class Endpoint { create, refresh, revoke };
 
-ApiError error_for(Reason reason, Endpoint endpoint);
+ApiError error_for(Refusal reason, Endpoint endpoint);
 
 // {"error": code, "error_description": description}
 std::string error_body(const ApiError& error);

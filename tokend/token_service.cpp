@@ -16,7 +16,7 @@ IssuedToken RedisTokenService::create(const CreateRequest& req, UnixSeconds now)
     for (int attempt = 0; attempt < 2; ++attempt) {
         auto salt = salts_.get(redis_, req.organization_id);
         if (!salt) {
-            throw Denied(Reason::unknown_org, "unknown organization or wrong secret key");
+            throw Denied(Refusal::unknown_org, "unknown organization or wrong secret key");
         }
         auto token = TokenStore(redis_, observer_)
                          .create_with_key(req.organization_id, *salt, req.secret_key,

@@ -112,3 +112,38 @@ TEST_CASE("a new token with replace_existing false keeps the earlier one working
     MqttClient again;
     CHECK(connect_with(again, broker.port(), "alice-tablet", first) == 0);
 }
+
+// The plugin closes a connection by the client id the broker gave it at CONNECT, never
+// through a stored connection pointer. With use_username_as_clientid the broker replaces
+// the client's own id by its username before the plugin sees it: that is the id kicked.
+TEST_CASE("revoking closes a client whose id the broker replaced by its username",
+          "[e2e][revocation]") {
+    Backend backend;
+    BrokerConfig config = token_broker(backend.redis);
+    config.extra_lines.push_back("use_username_as_clientid true");
+    MosquittoBroker broker(config);
+    const auto org = backend.org("acme", 3600);
+    const auto alice = backend.mint(org, "alice@example.com");
+    const auto bob = backend.mint(org, "bob@example.com");
+
+    MqttClient a;
+    MqttClient b;
+    REQUIRE(connect_with(a, broker.port(), "alice-phone", alice) == 0);
+    REQUIRE(connect_with(b, broker.port(), "bob-phone", bob) == 0);
+
+    const auto revoked_at = Clock::now();
+    REQUIRE(backend.tokens.revoke(org.org_id, alice.token_id, unix_now()).size() == 1);
+    const auto delay = close_delay_ms(a, revoked_at);
+    INFO("closed " << delay << " ms after the revoke");
+    CHECK(delay >= 0);
+    CHECK(delay <= ms(kCloseWindow));
+    CHECK(wait_for_log(broker,
+                       std::string("closing connection: revoked (token ")
+                           .append(alice.token_id)
+                           .append("), client '")
+                           .append(alice.username())
+                           .append("'"),
+                       2s));
+    CHECK_FALSE(b.wait_disconnected(300ms).has_value());
+    CHECK(b.connected());
+}

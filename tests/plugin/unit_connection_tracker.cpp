@@ -13,8 +13,10 @@ using tka::plugin::TrackedConnection;
 using tka::test::numbered;
 
 namespace {
+const std::string kOrg = "org_aaaaaaaaaaaa";
+
 TrackedConnection conn(Handle h, std::string client, std::string token, std::int64_t deadline,
-                       std::string org = "org_aaaaaaaaaaaa", std::string user = "user1") {
+                       std::string org = kOrg, std::string user = "user1") {
     TrackedConnection c;
     c.handle = h;
     c.client_id = std::move(client);
@@ -63,7 +65,7 @@ TEST_CASE("tracker: removal drops the entry and its heap node lazily", "[plugin]
     CHECK(t.remove(1));
     CHECK_FALSE(t.remove(1));
     CHECK_FALSE(t.contains(1));
-    CHECK(t.by_token("t1").empty());
+    CHECK(t.by_token(kOrg, "t1").empty());
     CHECK(t.next_deadline_ms() == 2000);
     CHECK(handles(t.due(5000)) == std::vector<Handle>{2});
 }
@@ -75,20 +77,43 @@ TEST_CASE("tracker: extend moves the deadline of every connection of a token",
     t.add(conn(2, "c2", "tok", 1000));
     t.add(conn(3, "c3", "other", 1500));
     const auto gen_before = t.find(1)->generation;
-    CHECK(t.extend("tok", 5000) == 2);
+    CHECK(t.extend(kOrg, "tok", 5000) == 2);
     CHECK(t.find(1)->deadline_ms == 5000);
     CHECK(t.find(1)->generation != gen_before);
-    CHECK(t.extend("unknown", 5000) == 0);
+    CHECK(t.extend(kOrg, "unknown", 5000) == 0);
     // The old heap nodes are stale: nothing is due at the old deadline but "other".
     CHECK(handles(t.due(1500)) == std::vector<Handle>{3});
     CHECK(sorted(handles(t.due(5000))) == std::vector<Handle>{1, 2});
+}
+
+TEST_CASE("tracker: a token id names a token within its organization only", "[plugin][tracker]") {
+    // Token ids are unique per org: the same id in two orgs is two tokens.
+    ConnectionTracker t;
+    t.add(conn(1, "a1", "tok", 1000, "org_a"));
+    t.add(conn(2, "a2", "tok", 1000, "org_a"));
+    t.add(conn(3, "b1", "tok", 1000, "org_b"));
+    CHECK(sorted(t.by_token("org_a", "tok")) == std::vector<Handle>{1, 2});
+    CHECK(t.by_token("org_b", "tok") == std::vector<Handle>{3});
+    CHECK(t.by_token("org_c", "tok").empty());
+    CHECK(t.extend("org_a", "tok", 5000) == 2);
+    CHECK(t.find(3)->deadline_ms == 1000);
+    CHECK(handles(t.due(1000)) == std::vector<Handle>{3});
+    CHECK(t.extend("org_c", "tok", 9000) == 0);
+    // Removing org_b's connection leaves org_a's chain intact, and the other way round.
+    CHECK(t.remove(3));
+    CHECK(t.by_token("org_b", "tok").empty());
+    CHECK(sorted(t.by_token("org_a", "tok")) == std::vector<Handle>{1, 2});
+    t.add(conn(4, "b2", "tok", 1000, "org_b"));
+    CHECK(t.remove(1));
+    CHECK(t.by_token("org_a", "tok") == std::vector<Handle>{2});
+    CHECK(t.by_token("org_b", "tok") == std::vector<Handle>{4});
 }
 
 TEST_CASE("tracker: extend re-arms a connection already returned as due", "[plugin][tracker]") {
     ConnectionTracker t;
     t.add(conn(1, "c1", "tok", 1000));
     CHECK(handles(t.due(1000)) == std::vector<Handle>{1});
-    CHECK(t.extend("tok", 3000) == 1);
+    CHECK(t.extend(kOrg, "tok", 3000) == 1);
     CHECK(t.due(2000).empty());
     CHECK(handles(t.due(3000)) == std::vector<Handle>{1});
 }
@@ -104,8 +129,8 @@ TEST_CASE("tracker: client-id takeover keeps old and new apart", "[plugin][track
     CHECK(t.contains(20));
     CHECK(t.owns_client_id(20));
     CHECK(t.due(1000).empty());  // never kicked for the old token's deadline
-    CHECK(t.by_token("old-token").empty());
-    CHECK(t.by_token("new-token") == std::vector<Handle>{20});
+    CHECK(t.by_token(kOrg, "old-token").empty());
+    CHECK(t.by_token(kOrg, "new-token") == std::vector<Handle>{20});
 }
 
 TEST_CASE("tracker: re-adding a handle replaces its entry", "[plugin][tracker]") {
@@ -113,7 +138,7 @@ TEST_CASE("tracker: re-adding a handle replaces its entry", "[plugin][tracker]")
     t.add(conn(1, "c1", "t1", 1000, "org_a"));
     t.add(conn(1, "c1b", "t2", 4000, "org_b"));  // the broker reused the memory
     CHECK(t.size() == 1);
-    CHECK(t.by_token("t1").empty());
+    CHECK(t.by_token("org_a", "t1").empty());
     CHECK(t.by_org("org_a").empty());
     CHECK(t.by_org("org_b") == std::vector<Handle>{1});
     CHECK(t.due(1000).empty());
@@ -126,7 +151,8 @@ TEST_CASE("tracker: indexes by token and org, snapshot lists distinct tokens",
     t.add(conn(1, "c1", "t1", 1000, "org_a", "u1"));
     t.add(conn(2, "c2", "t1", 1000, "org_a", "u1"));
     t.add(conn(3, "c3", "t2", 1000, "org_b", "u2"));
-    CHECK(sorted(t.by_token("t1")) == std::vector<Handle>{1, 2});
+    CHECK(sorted(t.by_token("org_a", "t1")) == std::vector<Handle>{1, 2});
+    CHECK(t.by_token("org_b", "t1").empty());
     CHECK(sorted(t.by_org("org_a")) == std::vector<Handle>{1, 2});
     CHECK(t.by_org("org_c").empty());
     const auto snap = t.snapshot();
@@ -144,7 +170,7 @@ TEST_CASE("tracker: heap stays bounded under churn and ordering holds", "[plugin
     }
     for (int round = 0; round < 20; ++round) {
         for (Handle h = 1; h <= 2000; h += 3) {
-            t.extend(numbered("t", h), deadline(rng));
+            t.extend(kOrg, numbered("t", h), deadline(rng));
         }
     }
     for (Handle h = 2; h <= 2000; h += 2) {

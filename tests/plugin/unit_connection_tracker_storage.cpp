@@ -65,14 +65,16 @@ void check_same(const ConnectionTracker& t, const std::map<Handle, RefConn>& ref
         }
         CHECK(t.owns_client_id(h) == newest);
     }
-    for (const auto& token : tokens) {
-        std::vector<Handle> want;
-        for (const auto& [h, c] : ref) {
-            if (c.token == token) {
-                want.push_back(h);
+    for (const auto& org : orgs) {
+        for (const auto& token : tokens) {
+            std::vector<Handle> want;
+            for (const auto& [h, c] : ref) {
+                if (c.org == org && c.token == token) {
+                    want.push_back(h);
+                }
             }
+            CHECK(sorted(t.by_token(org, token)) == want);
         }
-        CHECK(sorted(t.by_token(token)) == want);
     }
     for (const auto& org : orgs) {
         std::vector<Handle> want;
@@ -133,17 +135,18 @@ TEST_CASE("tracker storage: random operations match a reference model, colliding
             } else if (op < 8) {
                 CHECK(t.remove(h) == (ref.erase(h) == 1));
             } else {
+                const std::string org = pick(orgs);
                 const std::string token = pick(tokens);
                 const std::int64_t deadline = static_cast<std::int64_t>(rng() % 1000);
                 std::size_t want = 0;
-                for (auto& [rh, c] : ref) {
-                    if (c.token == token && c.deadline != deadline) {
+                for (auto& [rh, c] : ref) {  // a token id names a token within its org only
+                    if (c.org == org && c.token == token && c.deadline != deadline) {
                         c.deadline = deadline;
                         ++want;
                     }
                 }
                 // Connections already at that deadline and still armed are not counted.
-                CHECK(t.extend(token, deadline) == want);
+                CHECK(t.extend(org, token, deadline) == want);
             }
             if (step % 50 == 0) {
                 check_same(t, ref, tokens, orgs);
@@ -181,8 +184,8 @@ TEST_CASE("tracker storage: takeover decided by full client ids when hashes coll
     CHECK(t.owns_client_id(30));
     CHECK(t.remove(10));  // the old connection's DISCONNECT
     CHECK(t.owns_client_id(30));
-    CHECK(t.by_token(uuid(1)).empty());
-    CHECK(t.by_token(uuid(3)) == std::vector<Handle>{30});
+    CHECK(t.by_token("org_aaaaaaaaaaaa", uuid(1)).empty());
+    CHECK(t.by_token("org_aaaaaaaaaaaa", uuid(3)) == std::vector<Handle>{30});
     CHECK(t.find(30)->client_id == "device-a");
 }
 
@@ -205,8 +208,8 @@ TEST_CASE("tracker storage: token ids kept as UUID bytes or text, views of the s
     REQUIRE(two);
     CHECK_FALSE(two->token_id.is_uuid);
     CHECK(two->token_id.str() == upper);
-    CHECK(t.by_token(id) == std::vector<Handle>{1});
-    CHECK(t.by_token(upper) == std::vector<Handle>{2});
+    CHECK(t.by_token("org_aaaaaaaaaaaa", id) == std::vector<Handle>{1});
+    CHECK(t.by_token("org_aaaaaaaaaaaa", upper) == std::vector<Handle>{2});
     CHECK_FALSE(t.find(3));
 }
 
@@ -214,14 +217,13 @@ TEST_CASE("tracker storage: many connections per token and per org", "[plugin][t
     ConnectionTracker t;
     constexpr Handle kN = 5000;
     for (Handle h = 1; h <= kN; ++h) {
-        t.add(TrackedConnection{h, "client-" + std::to_string(h),
-                                h % 2 ? "org_oddoddoddodd" : "org_eveneveneven",
+        t.add(TrackedConnection{h, "client-" + std::to_string(h), "org_oddoddoddodd",
                                 "0123456789abcdefghijklmn", h % 10 ? uuid(7) : uuid(8), 1000, 0});
     }
-    CHECK(t.by_token(uuid(7)).size() == 4500);
-    CHECK(t.by_token(uuid(8)).size() == 500);
-    CHECK(t.by_org("org_oddoddoddodd").size() == 2500);
-    CHECK(t.extend(uuid(7), 5000) == 4500);
+    CHECK(t.by_token("org_oddoddoddodd", uuid(7)).size() == 4500);
+    CHECK(t.by_token("org_oddoddoddodd", uuid(8)).size() == 500);
+    CHECK(t.by_org("org_oddoddoddodd").size() == kN);
+    CHECK(t.extend("org_oddoddoddodd", uuid(7), 5000) == 4500);
     CHECK(t.due(1000).size() == 500);
     // Remove in an order that hits chain heads, middles and tails.
     for (Handle h = 1; h <= kN; h += 3) {
@@ -233,7 +235,7 @@ TEST_CASE("tracker storage: many connections per token and per org", "[plugin][t
             ++left7;
         }
     }
-    CHECK(t.by_token(uuid(7)).size() == left7);
+    CHECK(t.by_token("org_oddoddoddodd", uuid(7)).size() == left7);
     CHECK(t.size() == kN - (kN + 2) / 3);
     const std::size_t bytes_before = t.memory_bytes();
     // Freed slots are reused: adding back as many connections does not grow the slot array.
@@ -250,7 +252,7 @@ TEST_CASE("tracker storage: many connections per token and per org", "[plugin][t
     }
     CHECK(t.size() == 0);
     CHECK(t.by_org("org_oddoddoddodd").empty());
-    CHECK(t.by_token(uuid(9)).empty());
+    CHECK(t.by_token("org_newnewnewnew", uuid(9)).empty());
     CHECK(t.next_deadline_ms() == std::nullopt);
 }
 

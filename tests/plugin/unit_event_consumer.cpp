@@ -1,8 +1,9 @@
 // The event consumer against a real redis-server: where it starts reading, order of
-// delivery, the hand-over queue under concurrency (run under TSan too), reconnection with
-// a snapshot request, and a prompt stop.
+// delivery, the hand-over queue under concurrency (run under TSan too) and its bound for
+// events and re-validation verdicts, reconnection with a snapshot request, and a prompt stop.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -226,6 +227,47 @@ TEST_CASE("consumer: an undrained queue stays bounded and asks for re-validation
         warned = warned || message.find("event queue overflow") != std::string::npos;
     }
     CHECK(warned);
+}
+
+TEST_CASE("consumer: re-validation verdicts obey the queue bound too",
+          "[plugin][consumer][redis]") {
+    // A snapshot larger than the queue bound: the verdicts wait for room instead of
+    // piling up, and the re-validation completes as the broker thread drains.
+    tka::test::RedisServer redis;
+    auto options = options_for(redis);
+    options.max_queued_items = 10;
+    EventConsumer consumer(options);
+    consumer.start();
+    REQUIRE(wait_for([&] { return consumer.positioned(); }, 5s));
+    constexpr int kTokens = 25;
+    std::vector<tka::plugin::TokenRef> snapshot;
+    for (int i = 0; i < kTokens; ++i) {
+        snapshot.push_back({"org_aaaaaaaaaaaa", numbered("t", i), "user00000000"});
+    }
+    consumer.provide_snapshot(snapshot);
+    std::this_thread::sleep_for(800ms);  // nobody drains meanwhile
+
+    std::vector<TokenVerdict> verdicts;
+    std::size_t largest = 0;
+    REQUIRE(wait_for(
+        [&] {
+            ConsumerOutput out = consumer.drain();
+            CHECK_FALSE(out.wants_snapshot);  // nothing was dropped
+            largest = std::max(largest, out.items.size());
+            for (auto& item : out.items) {
+                verdicts.push_back(std::get<TokenVerdict>(std::move(item)));
+            }
+            return verdicts.size() >= static_cast<std::size_t>(kTokens);
+        },
+        10s));
+    CHECK(largest <= 10);
+    REQUIRE(verdicts.size() == static_cast<std::size_t>(kTokens));
+    for (int i = 0; i < kTokens; ++i) {  // every token once, in snapshot order
+        CHECK(verdicts[static_cast<std::size_t>(i)].token_id == numbered("t", i));
+        CHECK_FALSE(verdicts[static_cast<std::size_t>(i)].alive);
+        CHECK(verdicts[static_cast<std::size_t>(i)].reason == tka::Refusal::unknown_org);
+    }
+    CHECK(consumer.revalidations() == 1);
 }
 
 TEST_CASE("consumer: stream ids compare numerically", "[plugin][consumer]") {

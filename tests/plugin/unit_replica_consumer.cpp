@@ -323,7 +323,7 @@ TEST_CASE("replica consumer: the plugin answers from memory and counts it",
         const auto d = plugin.on_basic_auth(4, "d", after.username(), after.password, now_ms());
         CHECK(d.kind == AuthDecision::Kind::deny);
         // Revoking deletes the password lookup: neither Redis nor the replica knows it.
-        CHECK(d.reason == tka::plugin::DenyReason::unknown_token);
+        CHECK(d.reason == tka::Refusal::unknown_token);
     } else {
         CHECK(c.replica_hits == 0);
         CHECK(c.replica_fallbacks() == 0);

@@ -36,8 +36,13 @@ TEST_CASE("sys metrics: every counter under $SYS/broker/token-auth/", "[plugin][
     s.counters.replica_untrusted = 4;
     s.counters.auth_redis_failures = 1;
     s.counters.kicks = 3;
-    s.counters.refused_by_reason = {{"unknown_token", 4}, {"redis_unavailable", 1}};
-    s.counters.kicks_by_reason = {{"expired", 2}, {"revoked", 1}};
+    for (int i = 0; i < 4; ++i) {
+        s.counters.refused_by_reason.add(tka::Refusal::unknown_token);
+    }
+    s.counters.refused_by_reason.add(tka::Refusal::redis_unavailable);
+    s.counters.kicks_by_reason.add(tka::Refusal::expired);
+    s.counters.kicks_by_reason.add(tka::Refusal::expired);
+    s.counters.kicks_by_reason.add(tka::Refusal::revoked);
     ReplicaStats replica;
     replica.entries = 1234;
     replica.trusted = true;
@@ -81,13 +86,17 @@ TEST_CASE("sys metrics: replica topics only with the replica on", "[plugin][sys]
     CHECK(on.at("$SYS/broker/token-auth/replica/trusted") == "0");
 }
 
-TEST_CASE("sys metrics: a reason never adds a topic level or a wildcard", "[plugin][sys]") {
+TEST_CASE("sys metrics: every reason is one well-formed topic level", "[plugin][sys]") {
     SysSnapshot s;
-    s.counters.kicks_by_reason = {{"a/b+#", 1}, {"", 2}, {"Upper", 3}};
+    for (const tka::Refusal reason : tka::kAllRefusals) {
+        s.counters.kicks_by_reason.add(reason);
+    }
     const auto m = by_topic(s);
-    CHECK(m.at("$SYS/broker/token-auth/kicks/a_b__") == "1");
-    CHECK(m.at("$SYS/broker/token-auth/kicks/unknown") == "2");
-    CHECK(m.at("$SYS/broker/token-auth/kicks/_pper") == "3");
+    for (const tka::Refusal reason : tka::kAllRefusals) {
+        std::string topic = "$SYS/broker/token-auth/kicks/";
+        topic.append(tka::refusal_name(reason));
+        CHECK(m.at(topic) == "1");
+    }
     for (const auto& [topic, payload] : m) {
         CHECK(topic.find_first_of("+#") == std::string::npos);
     }

@@ -1,7 +1,8 @@
 // TokenAuthPlugin against a real redis-server, tokens minted with OrgStore/TokenStore:
 // allow/deny/defer decisions, fail-closed on a dead Redis, expiry, events turned into kicks
-// (revoke, replace, refresh, token auth off), takeover safety, ACL from memory, and
-// re-validation after the event connection was lost.
+// (revoke, replace, refresh, token auth off) scoped to (org, token id), kicks carried out by
+// client id, takeover safety, ACL from memory, and re-validation after the event connection
+// was lost.
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -9,16 +10,17 @@
 #include <thread>
 
 #include "common/org_store.hpp"
+#include "common/redis_keys.hpp"
 #include "common/time_format.hpp"
 #include "common/token_store.hpp"
 #include "plugin/token_auth_plugin.hpp"
 #include "tests/support/redis_server.hpp"
 
 using namespace std::chrono_literals;
+using tka::Refusal;
 using tka::plugin::Access;
 using tka::plugin::AclResult;
 using tka::plugin::AuthDecision;
-using tka::plugin::DenyReason;
 using tka::plugin::Handle;
 using tka::plugin::Kick;
 using tka::plugin::LogLevel;
@@ -146,10 +148,22 @@ TEST_CASE("core: a valid token is allowed and tracked until its expiry", "[plugi
     REQUIRE(kicks.size() == 1);
     CHECK(kicks[0].handle == 0x100);
     CHECK(kicks[0].client_id == "dev1");
-    CHECK(kicks[0].reason == "expired");
+    CHECK(kicks[0].reason == Refusal::expired);
     CHECK(kicks[0].by_client_id);
-    f.plugin->on_disconnect(0x100);  // the kick's DISCONNECT
+    // Carried out by client id; the broker's DISCONNECT re-enters the plugin meanwhile.
+    std::vector<std::string> kicked_ids;
+    f.plugin->carry_out(kicks, [&](const std::string& id) {
+        kicked_ids.push_back(id);
+        f.plugin->on_disconnect(0x100);
+    });
+    CHECK(kicked_ids == std::vector<std::string>{"dev1"});
     CHECK_FALSE(f.plugin->tracked(0x100));
+    CHECK(f.count_logs(std::string("closing connection: expired (token ")
+                           .append(tok.token_id)
+                           .append("), client 'dev1'")) == 1);
+    // Carrying out the same kicks again touches nothing: the connection is gone.
+    f.plugin->carry_out(kicks, [&](const std::string& id) { kicked_ids.push_back(id); });
+    CHECK(kicked_ids.size() == 1);
     // Passwords never reach the log.
     CHECK(f.count_logs(tok.password) == 0);
 }
@@ -164,14 +178,14 @@ TEST_CASE("core: refusals and deferrals", "[plugin][core][redis]") {
     const auto deny = [&](const std::string& user, const std::string& pw) {
         const auto d = f.auth(0x200, "c", user, pw);
         CHECK_FALSE(f.plugin->tracked(0x200));
-        return d.kind == AuthDecision::Kind::deny ? d.reason : DenyReason::redis_unavailable;
+        return d.kind == AuthDecision::Kind::deny ? d.reason : Refusal::redis_unavailable;
     };
-    CHECK(deny(alice.username(), kOtherPassword) == DenyReason::unknown_token);
-    CHECK(deny(bob.username(), alice.password) == DenyReason::user_mismatch);
-    CHECK(deny(carol.username(), alice.password) != DenyReason::redis_unavailable);
-    CHECK(deny(alice.user_id + "@org_notanorg00", alice.password) != DenyReason::redis_unavailable);
-    CHECK(deny("x@org_bad", alice.password) == DenyReason::malformed_username);
-    CHECK(deny(alice.username(), "tkn_short") == DenyReason::malformed_password);
+    CHECK(deny(alice.username(), kOtherPassword) == Refusal::unknown_token);
+    CHECK(deny(bob.username(), alice.password) == Refusal::user_mismatch);
+    CHECK(deny(carol.username(), alice.password) != Refusal::redis_unavailable);
+    CHECK(deny(alice.user_id + "@org_notanorg00", alice.password) != Refusal::redis_unavailable);
+    CHECK(deny("x@org_bad", alice.password) == Refusal::malformed_username);
+    CHECK(deny(alice.username(), "tkn_short") == Refusal::malformed_password);
 
     const auto defer = [&](std::optional<std::string_view> user,
                            std::optional<std::string_view> pw) {
@@ -187,7 +201,7 @@ TEST_CASE("core: refusals and deferrals", "[plugin][core][redis]") {
 
     // Token auth switched off: refused at CONNECT.
     tka::OrgStore(f.admin).update(f.org.org_id, std::nullopt, false);
-    CHECK(deny(alice.username(), alice.password) == DenyReason::token_auth_off);
+    CHECK(deny(alice.username(), alice.password) == Refusal::token_auth_off);
 }
 
 TEST_CASE("core: Redis down means refused fast, logged once, and recovery",
@@ -202,7 +216,7 @@ TEST_CASE("core: Redis down means refused fast, logged once, and recovery",
         const auto d = f.auth(0x301, "b", tok.username(), tok.password);
         CHECK(std::chrono::steady_clock::now() - t0 < 1500ms);
         REQUIRE(d.kind == AuthDecision::Kind::deny);
-        CHECK(d.reason == DenyReason::redis_unavailable);
+        CHECK(d.reason == Refusal::redis_unavailable);
     }
     // Non-token clients are untouched by the outage.
     CHECK(f.auth(0x302, "c", "alice", "secret").kind == AuthDecision::Kind::defer);
@@ -240,13 +254,13 @@ TEST_CASE("core: revocation and replacement close live connections", "[plugin][c
         REQUIRE(kicks.size() == 2);
         CHECK(has_kick(kicks, 0x400));
         CHECK(has_kick(kicks, 0x401));
-        CHECK(kicks[0].reason == "revoked");
+        CHECK(kicks[0].reason == Refusal::revoked);
     }
     SECTION("replace (create again with replace_existing)") {
         const auto t2 = f.mint("alice@example.com", true);
         const auto kicks = f.tick_until([](const auto& k) { return k.size() >= 2; });
         REQUIRE(kicks.size() == 2);
-        CHECK(kicks[0].reason == "replaced");
+        CHECK(kicks[0].reason == Refusal::replaced);
         CHECK(f.auth(0x403, "a3", t2.username(), t2.password).kind == AuthDecision::Kind::allow);
     }
     SECTION("replace_existing false keeps the earlier token") {
@@ -269,7 +283,7 @@ TEST_CASE("core: token auth switched off closes the org's connections", "[plugin
     const auto kicks = f.tick_until([](const auto& k) { return !k.empty(); });
     REQUIRE(kicks.size() == 1);
     CHECK(kicks[0].handle == 0x500);
-    CHECK(kicks[0].reason == "token_auth_off");
+    CHECK(kicks[0].reason == Refusal::token_auth_off);
     CHECK(f.plugin->tracked(0x501));
 }
 
@@ -293,6 +307,50 @@ TEST_CASE("core: a refresh moves the live connection's deadline", "[plugin][core
     CHECK(f.auth(0x602, "c", tok.username(), refreshed.password).kind == AuthDecision::Kind::allow);
 }
 
+TEST_CASE("core: an event names a token by org and token id", "[plugin][core][redis]") {
+    // A token id is unique only within its organization: a refresh or revocation in one org
+    // never touches another org's connection that happens to use the same token id.
+    Fixture f;
+    const auto tok = f.mint("alice@example.com");
+    REQUIRE(f.auth(0xC00, "a", tok.username(), tok.password).kind == AuthDecision::Kind::allow);
+    const auto other_org = f.new_org(3600);
+    const auto bob = f.mint_in(other_org, "bob@example.com");
+    REQUIRE(f.auth(0xC01, "b", bob.username(), bob.password).kind == AuthDecision::Kind::allow);
+    const std::int64_t deadline = f.plugin->tracker().find(0xC00)->deadline_ms;
+    const auto xadd = [&](std::vector<std::string> fields) {
+        std::vector<std::string> argv = {"XADD", tka::keys::events(), "*"};
+        argv.insert(argv.end(), fields.begin(), fields.end());
+        f.admin.command(argv).expect_ok("XADD");
+    };
+    // Events of other_org that carry alice's token id (as another org's token could).
+    const std::string later = std::to_string(tok.expires_at + 7200);
+    xadd({"type", "token.refreshed", "org", other_org.org_id, "token", tok.token_id, "user",
+          bob.user_id, "pw", std::string(64, 'a'), "exp", later});
+    xadd({"type", "token.revoked", "org", other_org.org_id, "token", tok.token_id, "user",
+          bob.user_id, "reason", "revoked"});
+    // A marker after them: once it closes bob, both events above have been applied.
+    xadd({"type", "token.revoked", "org", other_org.org_id, "token", bob.token_id, "user",
+          bob.user_id, "reason", "revoked"});
+    const auto kicks = f.tick_until([](const auto& k) { return !k.empty(); });
+    REQUIRE(kicks.size() == 1);
+    CHECK(kicks[0].handle == 0xC01);
+    CHECK(f.plugin->tracked(0xC00));
+    CHECK(f.plugin->tracker().find(0xC00)->deadline_ms == deadline);
+    CHECK(f.count_logs("refreshed") == 0);
+
+    // The same events in alice's org do reach her connection.
+    xadd({"type", "token.refreshed", "org", tok.org_id, "token", tok.token_id, "user", tok.user_id,
+          "pw", std::string(64, 'a'), "exp", later});
+    f.tick_until(
+        [&](const auto&) { return f.plugin->tracker().find(0xC00)->deadline_ms != deadline; });
+    CHECK(f.plugin->tracker().find(0xC00)->deadline_ms == (tok.expires_at + 7200) * 1000);
+    tka::TokenStore(f.admin).revoke(f.org.org_id, tok.token_id, tka::unix_now());
+    const auto closed = f.tick_until([](const auto& k) { return !k.empty(); });
+    REQUIRE(closed.size() == 1);
+    CHECK(closed[0].handle == 0xC00);
+    CHECK(closed[0].reason == Refusal::revoked);
+}
+
 TEST_CASE("core: client-id takeover never kicks the newer connection", "[plugin][core][redis]") {
     Fixture f;
     tka::OrgStore(f.admin).update(f.org.org_id, 5, std::nullopt);
@@ -312,6 +370,23 @@ TEST_CASE("core: client-id takeover never kicks the newer connection", "[plugin]
         REQUIRE(kicks.size() == 1);
         CHECK(kicks[0].handle == 0x700);
         CHECK_FALSE(kicks[0].by_client_id);  // kicking "device" would hit 0x701
+        std::vector<std::string> kicked_ids;
+        f.plugin->carry_out(kicks, [&](const std::string& id) { kicked_ids.push_back(id); });
+        CHECK(kicked_ids.empty());
+        CHECK_FALSE(f.plugin->tracked(0x700));  // forgotten without a kick
+        CHECK(f.plugin->tracked(0x701));
+    }
+    SECTION("a kick whose client id the broker no longer knows only forgets the entry") {
+        // The broker lost the connection without a DISCONNECT reaching the plugin: the kick
+        // by client id finds nobody (no DISCONNECT fires), and the entry goes anyway.
+        f.plugin->on_disconnect(0x701);
+        const auto kicks = f.plugin->on_tick(old_tok.expires_at * 1000);
+        REQUIRE(kicks.size() == 1);
+        CHECK(kicks[0].by_client_id);
+        std::vector<std::string> kicked_ids;
+        f.plugin->carry_out(kicks, [&](const std::string& id) { kicked_ids.push_back(id); });
+        CHECK(kicked_ids == std::vector<std::string>{"device"});
+        CHECK_FALSE(f.plugin->tracked(0x700));
     }
     SECTION("the old connection's DISCONNECT removes only the old entry") {
         f.plugin->on_disconnect(0x700);
@@ -402,7 +477,7 @@ TEST_CASE("core: re-validation after the event connection was lost", "[plugin][c
     const auto kicks = f.tick_until([](const auto& k) { return !k.empty(); }, 10s);
     REQUIRE(kicks.size() == 1);
     CHECK(kicks[0].handle == 0x900);
-    CHECK(kicks[0].reason == "unknown_org");  // the whole organization is gone
+    CHECK(kicks[0].reason == Refusal::unknown_org);  // the whole organization is gone
     CHECK(f.count_logs("event stream lost") == 1);
     CHECK(f.count_logs("re-validating") == 1);
 }
@@ -433,9 +508,9 @@ TEST_CASE("core: token CONNECTs are refused until the broker has sent a tick",
     const auto tok = f.mint("alice@example.com");
     const auto d = f.auth(0xA00, "a", tok.username(), tok.password);
     CHECK(d.kind == AuthDecision::Kind::deny);
-    CHECK(d.reason == DenyReason::no_tick_events);
+    CHECK(d.reason == Refusal::no_tick_events);
     CHECK_FALSE(f.plugin->tracked(0xA00));
-    CHECK(f.auth(0xA01, "b", tok.username(), tok.password).reason == DenyReason::no_tick_events);
+    CHECK(f.auth(0xA01, "b", tok.username(), tok.password).reason == Refusal::no_tick_events);
     // One error line naming the setting and the fix, not one per CONNECT.
     CHECK(f.count_logs("per_listener_settings") == 1);
     CHECK(f.count_logs("2.0.15") == 1);
@@ -488,7 +563,7 @@ TEST_CASE("core: delayed basic auth asks Redis off the broker thread and tracks 
         const auto done = completions(1);
         REQUIRE(done.size() == 1);
         CHECK_FALSE(done[0].allowed);
-        CHECK(done[0].reason == DenyReason::unknown_token);
+        CHECK(done[0].reason == Refusal::unknown_token);
         CHECK(f.plugin->counters().auth_denied == 1);
     }
     SECTION("a later CONNECT of the same client id supersedes the earlier lookup") {
@@ -517,10 +592,10 @@ TEST_CASE("core: delayed basic auth asks Redis off the broker thread and tracks 
               AuthDecision::Kind::delayed);
         const auto done = completions(1);
         REQUIRE(done.size() == 1);
-        CHECK(done[0].reason == DenyReason::redis_unavailable);
+        CHECK(done[0].reason == Refusal::redis_unavailable);
         const auto d = f.auth(0xB06, "dev", tok.username(), tok.password);
         CHECK(d.kind == AuthDecision::Kind::deny);
-        CHECK(d.reason == DenyReason::redis_unavailable);
+        CHECK(d.reason == Refusal::redis_unavailable);
         f.redis.start();
         const auto deadline = std::chrono::steady_clock::now() + 5s;
         AuthDecision again;

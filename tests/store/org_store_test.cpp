@@ -42,13 +42,13 @@ TEST_CASE("TTL bounds, names and unknown organizations are refused clearly") {
     tka::test::RedisServer server;
     auto redis = server.connect();
     tka::OrgStore orgs(redis);
-    CHECK(reason_of([&] { orgs.create("x", 0, true, 1); }) == tka::Reason::bad_request);
-    CHECK(reason_of([&] { orgs.create("x", 2592001, true, 1); }) == tka::Reason::bad_request);
-    CHECK(reason_of([&] { orgs.create("", 60, true, 1); }) == tka::Reason::bad_request);
+    CHECK(reason_of([&] { orgs.create("x", 0, true, 1); }) == tka::Refusal::bad_request);
+    CHECK(reason_of([&] { orgs.create("x", 2592001, true, 1); }) == tka::Refusal::bad_request);
+    CHECK(reason_of([&] { orgs.create("", 60, true, 1); }) == tka::Refusal::bad_request);
     CHECK_NOTHROW(orgs.create("one second", 1, true, 1));
     CHECK_NOTHROW(orgs.create("thirty days", 2592000, true, 1));
-    CHECK(reason_of([&] { orgs.get("org_000000000000"); }) == tka::Reason::unknown_org);
-    CHECK(reason_of([&] { orgs.update("org_000000000000", 60, {}); }) == tka::Reason::unknown_org);
+    CHECK(reason_of([&] { orgs.get("org_000000000000"); }) == tka::Refusal::unknown_org);
+    CHECK(reason_of([&] { orgs.update("org_000000000000", 60, {}); }) == tka::Refusal::unknown_org);
 }
 
 TEST_CASE("update changes TTL and token auth and announces it on the event stream") {
@@ -87,23 +87,23 @@ TEST_CASE("secret keys: authenticate, create, import legacy, revoke") {
 
     CHECK(orgs.authenticate(a_id, a.first_key.secret_key).org_id == a_id);
     CHECK(reason_of([&] { orgs.authenticate(a_id, b.first_key.secret_key); }) ==
-          tka::Reason::bad_secret_key);
+          tka::Refusal::bad_secret_key);
     CHECK(reason_of([&] { orgs.authenticate("org_zzzzzzzzzzzz", a.first_key.secret_key); }) ==
-          tka::Reason::unknown_org);
+          tka::Refusal::unknown_org);
     CHECK(reason_of([&] { orgs.authenticate("not an org", a.first_key.secret_key); }) ==
-          tka::Reason::unknown_org);
+          tka::Refusal::unknown_org);
 
     auto second = orgs.create_key(a_id, 2);
     CHECK(orgs.authenticate(a_id, second.secret_key).org_id == a_id);
 
     const std::string legacy = "cs_LegacyKeyFromTheOldDashboard42";
-    CHECK(reason_of([&] { orgs.authenticate(a_id, legacy); }) == tka::Reason::bad_secret_key);
+    CHECK(reason_of([&] { orgs.authenticate(a_id, legacy); }) == tka::Refusal::bad_secret_key);
     auto imported = orgs.import_key(a_id, legacy, 3);
     CHECK(imported.legacy);
     CHECK(orgs.authenticate(a_id, legacy).org_id == a_id);
-    CHECK(reason_of([&] { orgs.import_key(a_id, legacy, 4); }) == tka::Reason::conflict);
+    CHECK(reason_of([&] { orgs.import_key(a_id, legacy, 4); }) == tka::Refusal::conflict);
     CHECK(reason_of([&] { orgs.import_key(a_id, "sk_notlegacynotlegacynotlegacy12", 4); }) ==
-          tka::Reason::bad_request);
+          tka::Refusal::bad_request);
 
     auto keys = orgs.list_keys(a_id);
     REQUIRE(keys.size() == 3);
@@ -112,7 +112,7 @@ TEST_CASE("secret keys: authenticate, create, import legacy, revoke") {
 
     orgs.revoke_key(a_id, a.first_key.key_id);
     CHECK(reason_of([&] { orgs.authenticate(a_id, a.first_key.secret_key); }) ==
-          tka::Reason::bad_secret_key);
+          tka::Refusal::bad_secret_key);
     CHECK(orgs.authenticate(a_id, second.secret_key).org_id == a_id);
-    CHECK(reason_of([&] { orgs.revoke_key(a_id, a.first_key.key_id); }) == tka::Reason::not_found);
+    CHECK(reason_of([&] { orgs.revoke_key(a_id, a.first_key.key_id); }) == tka::Refusal::not_found);
 }

@@ -45,8 +45,7 @@ struct Fixture {
         return tka::keys::user_live_tokens(org.org_id, user_id(email));
     }
     bool works(const tka::IssuedToken& t) {
-        return tokens.authenticate(org.org_id, t.user_id, t.password, tka::unix_now()).result ==
-               tka::AuthLookup::Result::ok;
+        return tokens.authenticate(org.org_id, t.user_id, t.password, tka::unix_now()).ok();
     }
     tka::IssuedToken create_with_key(const std::string& email, bool replace) {
         auto t = tokens.create_with_key(org.org_id, org.user_salt, key, email, replace, kNow);
@@ -82,20 +81,20 @@ TEST_CASE_METHOD(Fixture, "create_with_key refuses wrong, revoked and foreign ke
             tokens.create_with_key(org_id, org.user_salt, secret, "u@example.com", true, kNow);
         });
     };
-    CHECK(attempt(org.org_id, tka::ids::new_secret_key()) == tka::Reason::bad_secret_key);
-    CHECK(attempt(org.org_id, other.first_key.secret_key) == tka::Reason::bad_secret_key);
-    CHECK(attempt(org.org_id, "sk_") == tka::Reason::bad_secret_key);
-    CHECK(attempt(tka::ids::new_org_id(), key) == tka::Reason::unknown_org);
-    CHECK(attempt("not an org", key) == tka::Reason::unknown_org);
+    CHECK(attempt(org.org_id, tka::ids::new_secret_key()) == tka::Refusal::bad_secret_key);
+    CHECK(attempt(org.org_id, other.first_key.secret_key) == tka::Refusal::bad_secret_key);
+    CHECK(attempt(org.org_id, "sk_") == tka::Refusal::bad_secret_key);
+    CHECK(attempt(tka::ids::new_org_id(), key) == tka::Refusal::unknown_org);
+    CHECK(attempt("not an org", key) == tka::Refusal::unknown_org);
 
     orgs.revoke_key(org.org_id, created.first_key.key_id);
-    CHECK(attempt(org.org_id, key) == tka::Reason::bad_secret_key);
+    CHECK(attempt(org.org_id, key) == tka::Refusal::bad_secret_key);
 
     // A wrong key is refused before token auth is looked at (401 before 403).
     auto second = orgs.create_key(org.org_id, kNow);
     orgs.update(org.org_id, std::nullopt, false);
-    CHECK(attempt(org.org_id, tka::ids::new_secret_key()) == tka::Reason::bad_secret_key);
-    CHECK(attempt(org.org_id, second.secret_key) == tka::Reason::token_auth_off);
+    CHECK(attempt(org.org_id, tka::ids::new_secret_key()) == tka::Refusal::bad_secret_key);
+    CHECK(attempt(org.org_id, second.secret_key) == tka::Refusal::token_auth_off);
 
     // Nothing was minted by any of these.
     CHECK(tokens.list(org.org_id, kNow).empty());

@@ -72,36 +72,33 @@ TEST_CASE_METHOD(Fixture, "create mints a token bound to the user and the org TT
     CHECK(redis.command({"EXPIRETIME", record_key}).integer == kNow + 3600 + 3600);
 
     auto lookup = tokens.authenticate(org.org_id, t.user_id, t.password, kNow);
-    CHECK(lookup.result == tka::AuthLookup::Result::ok);
+    CHECK(lookup.ok());
     CHECK(lookup.token_id == t.token_id);
     CHECK(lookup.expires_at == t.expires_at);
 }
 
 TEST_CASE_METHOD(Fixture, "bad e-mail and token auth off are refused") {
     CHECK(reason_of([&] { tokens.create(org, "not-an-email", true, kNow); }) ==
-          tka::Reason::bad_request);
+          tka::Refusal::bad_request);
     orgs.update(org.org_id, std::nullopt, false);
     CHECK(reason_of([&] { tokens.create(org, "u@example.com", true, kNow); }) ==
-          tka::Reason::token_auth_off);
+          tka::Refusal::token_auth_off);
 }
 
 TEST_CASE_METHOD(Fixture, "replace_existing retires earlier tokens of that e-mail atomically") {
     auto first = tokens.create(org, "u@example.com", true, kNow);
     auto second = tokens.create(org, "u@example.com", true, kNow + 1);
-    CHECK(tokens.authenticate(org.org_id, first.user_id, first.password, kNow + 2).result ==
-          tka::AuthLookup::Result::unknown);
+    CHECK(tokens.authenticate(org.org_id, first.user_id, first.password, kNow + 2).refusal ==
+          tka::Refusal::unknown_token);
     REQUIRE(tokens.get(org.org_id, first.token_id, kNow + 2));
     CHECK(tokens.get(org.org_id, first.token_id, kNow + 2)->status == "replaced");
-    CHECK(tokens.authenticate(org.org_id, second.user_id, second.password, kNow + 2).result ==
-          tka::AuthLookup::Result::ok);
+    CHECK(tokens.authenticate(org.org_id, second.user_id, second.password, kNow + 2).ok());
     CHECK(reason_of([&] { tokens.refresh(first.token_id, first.password, kNow + 2); }) ==
-          tka::Reason::token_replaced);
+          tka::Refusal::replaced);
 
     auto third = tokens.create(org, "u@example.com", false, kNow + 3);
-    CHECK(tokens.authenticate(org.org_id, second.user_id, second.password, kNow + 4).result ==
-          tka::AuthLookup::Result::ok);
-    CHECK(tokens.authenticate(org.org_id, third.user_id, third.password, kNow + 4).result ==
-          tka::AuthLookup::Result::ok);
+    CHECK(tokens.authenticate(org.org_id, second.user_id, second.password, kNow + 4).ok());
+    CHECK(tokens.authenticate(org.org_id, third.user_id, third.password, kNow + 4).ok());
 
     auto events = all_events(redis);
     REQUIRE(events.size() == 4);  // created, revoked (replaced), created, created
@@ -125,16 +122,16 @@ TEST_CASE_METHOD(Fixture, "refresh rotates the password and restarts the TTL") {
     CHECK(r.expires_at == kNow + 100 + 600);
     CHECK(r.email == "u@example.com");
     CHECK(r.username() == t.username());
-    CHECK(tokens.authenticate(org.org_id, t.user_id, t.password, kNow + 101).result ==
-          tka::AuthLookup::Result::unknown);
+    CHECK(tokens.authenticate(org.org_id, t.user_id, t.password, kNow + 101).refusal ==
+          tka::Refusal::unknown_token);
     CHECK(tokens.authenticate(org.org_id, t.user_id, r.password, kNow + 101).expires_at ==
           r.expires_at);
     CHECK(reason_of([&] { tokens.refresh(t.token_id, t.password, kNow + 102); }) ==
-          tka::Reason::wrong_password);
+          tka::Refusal::wrong_password);
     CHECK(reason_of([&] { tokens.refresh(tka::ids::new_token_id(), r.password, kNow); }) ==
-          tka::Reason::unknown_token);
+          tka::Refusal::unknown_token);
     CHECK(reason_of([&] { tokens.refresh(t.token_id, r.password, r.expires_at); }) ==
-          tka::Reason::token_expired);
+          tka::Refusal::expired);
 
     auto last = all_events(redis).back();
     CHECK(last.type == tka::Event::Type::token_refreshed);
@@ -156,7 +153,7 @@ TEST_CASE_METHOD(Fixture, "of concurrent refreshes with one password exactly one
                 store.refresh(t.token_id, t.password, kNow + 10);
                 ++wins;
             } catch (const tka::Denied& d) {
-                if (d.reason() == tka::Reason::wrong_password) {
+                if (d.reason() == tka::Refusal::wrong_password) {
                     ++wrong;
                 }
             }
@@ -176,12 +173,12 @@ TEST_CASE_METHOD(Fixture, "revoke by id and by e-mail ends live tokens only") {
 
     CHECK(tokens.revoke(org.org_id, a.token_id, kNow + 1) == std::vector<std::string>{a.token_id});
     CHECK(tokens.revoke(org.org_id, a.token_id, kNow + 2).empty());  // already revoked
-    CHECK(tokens.authenticate(org.org_id, a.user_id, a.password, kNow + 2).result ==
-          tka::AuthLookup::Result::unknown);
+    CHECK(tokens.authenticate(org.org_id, a.user_id, a.password, kNow + 2).refusal ==
+          tka::Refusal::unknown_token);
     CHECK(reason_of([&] { tokens.refresh(a.token_id, a.password, kNow + 2); }) ==
-          tka::Reason::token_revoked);
+          tka::Refusal::revoked);
     CHECK(reason_of([&] { tokens.revoke(org.org_id, tka::ids::new_token_id(), kNow); }) ==
-          tka::Reason::unknown_token);
+          tka::Refusal::unknown_token);
 
     auto revoked = tokens.revoke_email(org, "B@example.com", kNow + 3);
     std::sort(revoked.begin(), revoked.end());
@@ -199,16 +196,17 @@ TEST_CASE_METHOD(Fixture, "revoke by id and by e-mail ends live tokens only") {
 
 TEST_CASE_METHOD(Fixture, "the broker lookup says why a credential is refused") {
     auto t = tokens.create(org, "u@example.com", true, kNow);
-    using R = tka::AuthLookup::Result;
-    CHECK(tokens.authenticate(org.org_id, "0123456789abcdef01234567", t.password, kNow).result ==
-          R::user_mismatch);
-    CHECK(tokens.authenticate(org.org_id, t.user_id, t.password, t.expires_at).result ==
-          R::expired);
+    CHECK(tokens.authenticate(org.org_id, "0123456789abcdef01234567", t.password, kNow).refusal ==
+          tka::Refusal::user_mismatch);
+    CHECK(tokens.authenticate(org.org_id, t.user_id, t.password, t.expires_at).refusal ==
+          tka::Refusal::expired);
     REQUIRE(tokens.get(org.org_id, t.token_id, t.expires_at));
     CHECK(tokens.get(org.org_id, t.token_id, t.expires_at)->status == "expired");
-    CHECK(tokens.authenticate(org.org_id, t.user_id, "tkn_wrong", kNow).result == R::unknown);
-    CHECK(tokens.authenticate("org_000000000000", t.user_id, t.password, kNow).result ==
-          R::unknown);
+    CHECK(tokens.authenticate(org.org_id, t.user_id, "tkn_wrong", kNow).refusal ==
+          tka::Refusal::unknown_token);
+    CHECK(tokens.authenticate("org_000000000000", t.user_id, t.password, kNow).refusal ==
+          tka::Refusal::unknown_token);
     orgs.update(org.org_id, std::nullopt, false);
-    CHECK(tokens.authenticate(org.org_id, t.user_id, t.password, kNow).result == R::token_auth_off);
+    CHECK(tokens.authenticate(org.org_id, t.user_id, t.password, kNow).refusal ==
+          tka::Refusal::token_auth_off);
 }

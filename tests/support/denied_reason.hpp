@@ -1,4 +1,4 @@
-// What a store call refused with: the Reason of the tka::Denied it threw, or a failed test
+// What a store call refused with: the Refusal of the tka::Denied it threw, or a failed test
 // when it threw nothing. Shared by the store suites, which assert the refusal a caller sees.
 #pragma once
 
@@ -10,14 +10,14 @@
 
 namespace tka::test {
 
-inline tka::Reason reason_of(const std::function<void()>& f) {
+inline tka::Refusal reason_of(const std::function<void()>& f) {
     try {
         f();
     } catch (const tka::Denied& d) {
         return d.reason();
     }
     FAIL("expected tka::Denied");
-    return tka::Reason::bad_request;
+    return tka::Refusal::bad_request;
 }
 
 }  // namespace tka::test

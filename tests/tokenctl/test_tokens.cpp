@@ -112,9 +112,9 @@ TEST_CASE("token revoke flips the status and stops authentication", "[tokenctl][
     auto conn = redis.connect();
     TokenStore tokens(conn);
     auto lookup = tokens.authenticate(org.org_id, token.user_id, token.password, unix_now());
-    CHECK(lookup.result != AuthLookup::Result::ok);  // its password lookup is gone
+    CHECK(lookup.refusal.has_value());  // its password lookup is gone
     auto live = tokens.authenticate(org.org_id, other.user_id, other.password, unix_now());
-    CHECK(live.result == AuthLookup::Result::ok);
+    CHECK(live.ok());
 
     // Again: not an error, but says it was already revoked.
     auto again = tokenctl(redis, {"token", "revoke", org.org_id, token.token_id, "--json"});

@@ -126,19 +126,19 @@ TEST_CASE("access log line survives hostile paths", "[tokend][unit]") {
 }
 
 TEST_CASE("error bodies and status mapping", "[tokend][unit]") {
-    using tka::Reason;
-    CHECK(error_for(Reason::unknown_org, Endpoint::create).status == 401);
-    CHECK(error_for(Reason::bad_secret_key, Endpoint::create).code == "invalid_client");
+    using tka::Refusal;
+    CHECK(error_for(Refusal::unknown_org, Endpoint::create).status == 401);
+    CHECK(error_for(Refusal::bad_secret_key, Endpoint::create).code == "invalid_client");
     // Same text for unknown org and wrong key: no probing which organizations exist.
-    CHECK(error_for(Reason::unknown_org, Endpoint::create).description ==
-          error_for(Reason::bad_secret_key, Endpoint::create).description);
-    CHECK(error_for(Reason::token_auth_off, Endpoint::create).status == 403);
-    CHECK(error_for(Reason::wrong_password, Endpoint::refresh).code == "invalid_grant");
-    CHECK(error_for(Reason::unknown_token, Endpoint::refresh).status == 401);
-    CHECK(error_for(Reason::unknown_token, Endpoint::revoke).status == 404);
-    CHECK(error_for(Reason::token_expired, Endpoint::refresh).code == "token_expired");
-    CHECK(error_for(Reason::token_revoked, Endpoint::refresh).status == 410);
-    CHECK(error_for(Reason::token_replaced, Endpoint::refresh).code == "token_replaced");
+    CHECK(error_for(Refusal::unknown_org, Endpoint::create).description ==
+          error_for(Refusal::bad_secret_key, Endpoint::create).description);
+    CHECK(error_for(Refusal::token_auth_off, Endpoint::create).status == 403);
+    CHECK(error_for(Refusal::wrong_password, Endpoint::refresh).code == "invalid_grant");
+    CHECK(error_for(Refusal::unknown_token, Endpoint::refresh).status == 401);
+    CHECK(error_for(Refusal::unknown_token, Endpoint::revoke).status == 404);
+    CHECK(error_for(Refusal::expired, Endpoint::refresh).code == "token_expired");
+    CHECK(error_for(Refusal::revoked, Endpoint::refresh).status == 410);
+    CHECK(error_for(Refusal::replaced, Endpoint::refresh).code == "token_replaced");
     auto body = nlohmann::json::parse(error_body({400, "invalid_request", "bad"}));
     CHECK(body == nlohmann::json{{"error", "invalid_request"}, {"error_description", "bad"}});
 }
