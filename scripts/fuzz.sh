@@ -96,7 +96,8 @@ run_target() {
 
   start="$(date +%s)"
   # The outer timeout only guards against a hung process; libFuzzer keeps its own bounds.
-  (cd "$work" && timeout --kill-after=30 "$((seconds + 300))" \
+  # --foreground keeps it in this job's process group, which an interruption stops.
+  (cd "$work" && timeout --foreground --kill-after=30 "$((seconds + 300))" \
     "$binary" "${args[@]}" "$work/corpus" >"$log" 2>&1) || status=$?
   end="$(date +%s)"
 
