@@ -14,3 +14,10 @@
             std::abort();                                                                  \
         }                                                                                  \
     } while (false)
+
+// An invariant broken by reaching this point (e.g. an exception that must not occur).
+#define TKA_FUZZ_FAIL(what)                                                                   \
+    do {                                                                                      \
+        std::fprintf(stderr, "%s:%d: fuzz invariant broken: %s\n", __FILE__, __LINE__, what); \
+        std::abort();                                                                         \
+    } while (false)

@@ -4,9 +4,15 @@
 # out-of-memory or sanitizer report; otherwise 1, with each failing target's report and
 # the command that reproduces it.
 #
-#   scripts/fuzz.sh             # 60 s per target (or $TKA_FUZZ_SECONDS)
-#   scripts/fuzz.sh 600         # 10 minutes per target
-#   scripts/fuzz.sh 0           # build, then run only the committed seed corpus once
+#   scripts/fuzz.sh               # 60 s per target (or $TKA_FUZZ_SECONDS)
+#   scripts/fuzz.sh 600           # 10 minutes per target
+#   scripts/fuzz.sh --total 30    # 30 s of wall time for all targets together (CI)
+#   scripts/fuzz.sh 0             # build, then run only the committed seed corpus once
+#
+# Targets run $TKA_FUZZ_JOBS at a time (default 2: libFuzzer uses one core per target).
+# With --total, each target gets the budget divided by the number of rounds
+# (ceil(targets / jobs)), whole seconds, at least 1 s; the wall time spent fuzzing stays
+# within the budget however many targets there are. Per-target times are for long runs.
 #
 # Build tree: build/fuzz (clang-14, TKA_FUZZ=ON, -O1 -g1, warnings as errors), kept
 # between runs so only changed sources compile again; only the fuzz targets and the
@@ -22,10 +28,24 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="$root/build/fuzz"
-seconds="${1:-${TKA_FUZZ_SECONDS:-60}}"
-
-if ! [[ "$seconds" =~ ^[0-9]+$ ]]; then
-  echo "fuzz.sh: seconds per target must be a whole number, not '$seconds'" >&2
+total=""
+if [ "${1:-}" = "--total" ]; then
+  total="${2:-}"
+  if ! [[ "$total" =~ ^[0-9]+$ ]]; then
+    echo "fuzz.sh: --total takes a whole number of seconds, not '$total'" >&2
+    exit 2
+  fi
+  seconds=""
+else
+  seconds="${1:-${TKA_FUZZ_SECONDS:-60}}"
+  if ! [[ "$seconds" =~ ^[0-9]+$ ]]; then
+    echo "fuzz.sh: seconds per target must be a whole number, not '$seconds'" >&2
+    exit 2
+  fi
+fi
+jobs="${TKA_FUZZ_JOBS:-2}"
+if ! [[ "$jobs" =~ ^[1-9][0-9]*$ ]]; then
+  echo "fuzz.sh: TKA_FUZZ_JOBS must be a positive whole number, not '$jobs'" >&2
   exit 2
 fi
 if ! command -v clang++-14 >/dev/null 2>&1 ||
@@ -76,7 +96,8 @@ run_target() {
 
   start="$(date +%s)"
   # The outer timeout only guards against a hung process; libFuzzer keeps its own bounds.
-  (cd "$work" && timeout --kill-after=30 "$((seconds + 300))" \
+  # --foreground keeps it in this job's process group, which an interruption stops.
+  (cd "$work" && timeout --foreground --kill-after=30 "$((seconds + 300))" \
     "$binary" "${args[@]}" "$work/corpus" >"$log" 2>&1) || status=$?
   end="$(date +%s)"
 
@@ -104,18 +125,67 @@ run_target() {
 }
 
 manifest="$build/fuzz/fuzzers.tsv"
-failed=0
-count=0
+names=()
 while IFS=$'\t' read -r name binary corpus dict; do
   [ -n "$name" ] || continue
-  count=$((count + 1))
-  run_target "$name" "$binary" "$corpus" "$dict" </dev/null || failed=$((failed + 1))
+  names+=("$name")
 done <"$manifest"
-
+count="${#names[@]}"
 if [ "$count" -eq 0 ]; then
   echo "fuzz.sh: no fuzz targets in $manifest" >&2
   exit 1
 fi
+if [ -n "$total" ]; then
+  rounds=$(((count + jobs - 1) / jobs))
+  seconds=$((total / rounds))
+  if [ "$total" -gt 0 ] && [ "$seconds" -eq 0 ]; then
+    seconds=1
+  fi
+  echo "fuzz.sh: $count targets, $jobs at a time, ${seconds} s each (budget ${total} s)"
+fi
+
+# Each target runs in a background job of its own process group (set -m), writing its
+# summary to runs/<target>.out and its status to runs/<target>.status; the summaries are
+# printed in manifest order once all have finished. Interrupted, the script stops the
+# groups it started.
+set -m
+pids=()
+stop_all() {
+  local pid
+  for pid in "${pids[@]}"; do
+    kill -- "-$pid" 2>/dev/null || true
+  done
+}
+trap 'stop_all; exit 130' INT TERM
+mkdir -p "$build/runs"
+running=0
+while IFS=$'\t' read -r name binary corpus dict; do
+  [ -n "$name" ] || continue
+  if [ "$running" -ge "$jobs" ]; then
+    wait -n || true
+    running=$((running - 1))
+  fi
+  rm -f "$build/runs/$name.status"
+  (
+    status=0
+    run_target "$name" "$binary" "$corpus" "$dict" >"$build/runs/$name.out" 2>&1 || status=$?
+    echo "$status" >"$build/runs/$name.status"
+  ) </dev/null &
+  pids+=("$!")
+  running=$((running + 1))
+done <"$manifest"
+for pid in "${pids[@]}"; do
+  wait "$pid" || true
+done
+trap - INT TERM
+
+failed=0
+for name in "${names[@]}"; do
+  cat "$build/runs/$name.out"
+  if [ "$(cat "$build/runs/$name.status" 2>/dev/null || echo 1)" -ne 0 ]; then
+    failed=$((failed + 1))
+  fi
+done
 if [ "$failed" -ne 0 ]; then
   echo "fuzz.sh: $failed of $count targets failed" >&2
   exit 1

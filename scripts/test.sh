@@ -7,27 +7,32 @@
 #                     warnings as errors, in build/test (the tree the tests run from)
 #   release packages  GCC -O3 Release with the tests, warnings as errors, in
 #                     build/release-tests, then cpack -G DEB into build/release-tests/packages
-#   clang-14 build    the whole tree (product and tests) with clang-14 at -O0 without debug
-#                     info, warnings as errors, in build/clang (compiled and linked, not run)
-#   fuzzing           scripts/fuzz.sh: the libFuzzer targets of fuzz/ in build/fuzz, each run
-#                     for TKA_FUZZ_SECONDS (default 60) over a copy of its seed corpus
+#   clang-14 TSan build  the whole tree (product and tests) with clang-14 and
+#                     ThreadSanitizer, -O0 -g1, warnings as errors, in build/tsan: the
+#                     second compiler's warnings, and the tree of the ThreadSanitizer tests
+#   fuzzing           scripts/fuzz.sh: the libFuzzer targets of fuzz/ in build/fuzz, two at a
+#                     time, TKA_FUZZ_TOTAL_SECONDS (default 30) of wall time in all, split
+#                     evenly (or TKA_FUZZ_SECONDS per target when set)
 #   tests             every test with ctest in build/test, including the package test,
 #                     which installs the packages built above, uses and purges them
 #                     (skipped when not root)
-# Exit status: a failing build's, else ctest's, else the fuzzing step's, or 1 when only
-# the formatting check failed. Works from any directory, on a fresh clone, as root or not,
-# without a terminal.
+#   ThreadSanitizer tests  the plugin unit tests and the e2e suite on Debian's broker with
+#                     the plugin's defaults (the "e2e:" run) with ctest in build/tsan
+# Exit status: a failing build's, else ctest's, else the ThreadSanitizer tests', else the
+# fuzzing step's, or 1 when only the formatting check failed. Works from any directory, on
+# a fresh clone, as root or not, without a terminal.
 #
 #   scripts/test.sh                 # everything
 #   TKA_TEST_JOBS=1 scripts/test.sh # run tests one at a time
-#   TKA_FUZZ_SECONDS=300 scripts/test.sh # fuzz each target 5 minutes (0: seed corpus only)
-#   scripts/test.sh -R tokenctl     # extra arguments go to ctest
+#   TKA_FUZZ_TOTAL_SECONDS=600 scripts/test.sh # fuzz 10 minutes in all (0: seed corpora only)
+#   TKA_FUZZ_SECONDS=300 scripts/test.sh # fuzz each target 5 minutes
+#   scripts/test.sh -R tokenctl     # extra arguments go to the ctest of the tests step
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="$root/build/test"
 release="$root/build/release-tests"
-clang="$root/build/clang"
+tsan="$root/build/tsan"
 jobs="${TKA_TEST_JOBS:-2}"
 started="$(date +%s)"
 
@@ -95,22 +100,33 @@ step "sanitizer build (GCC, ASan+UBSan, tests)" sanitizer_build
 step "release build and packages (GCC -O3, tests)" \
   "$root/scripts/package.sh" "$release" -DTKA_BUILD_TESTS=ON -DCMAKE_COMPILE_WARNING_AS_ERROR=ON
 
-# A second compiler's warnings. -O0 without -g keeps it cheap; nothing in it runs.
-clang_build() {
-  cmake -S "$root" -B "$clang" \
+# A second compiler's warnings over product and tests, and the tree of the ThreadSanitizer
+# tests below. -O0 -g1: TSan's reports are as exact at -O0 (file:line from the line
+# tables), and the tree compiles in about half the CPU time of -O1 (docs/testing.md);
+# Debug, so without NDEBUG: the product's assert()s run in those tests.
+tsan_build() {
+  cmake -S "$root" -B "$tsan" \
     -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 \
-    -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG=-O0 -DCMAKE_CXX_FLAGS_DEBUG=-O0 \
+    -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_C_FLAGS_DEBUG=-O0 -g1" "-DCMAKE_CXX_FLAGS_DEBUG=-O0 -g1" \
+    -DTKA_TSAN=ON \
     -DTKA_BUILD_TESTS=ON \
     -DCMAKE_COMPILE_WARNING_AS_ERROR=ON &&
-    cmake --build "$clang" -j2
+    cmake --build "$tsan" -j2
 }
-step "clang-14 build (-O0, tests, not run)" clang_build
+step "clang-14 TSan build (tests)" tsan_build
 
 # Coverage-guided fuzzing with ASan + UBSan; a crash, leak, timeout or sanitizer report
-# fails the run like a failing test, after the tests have run.
+# fails the run like a failing test, after the tests have run. A bounded budget in all
+# (the targets share it); long runs are scripts/fuzz.sh <seconds per target>.
 fuzz_status=0
-step "fuzzing (${TKA_FUZZ_SECONDS:-60} s per target)" \
-  "$root/scripts/fuzz.sh" "${TKA_FUZZ_SECONDS:-60}" </dev/null || fuzz_status=$?
+if [ -n "${TKA_FUZZ_SECONDS:-}" ]; then
+  fuzz_args=("$TKA_FUZZ_SECONDS")
+  fuzz_name="fuzzing (${TKA_FUZZ_SECONDS} s per target)"
+else
+  fuzz_args=(--total "${TKA_FUZZ_TOTAL_SECONDS:-30}")
+  fuzz_name="fuzzing (${TKA_FUZZ_TOTAL_SECONDS:-30} s in all)"
+fi
+step "$fuzz_name" "$root/scripts/fuzz.sh" "${fuzz_args[@]}" </dev/null || fuzz_status=$?
 
 # Sanitizer reports make a test fail, with a stack trace in its output.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}"
@@ -123,9 +139,23 @@ step "tests (ctest -j$jobs)" \
   ctest --test-dir "$build" --output-on-failure --timeout 300 -j"$jobs" "$@" </dev/null ||
   ctest_status=$?
 
+# The plugin's threads (broker thread, lookup worker, event consumer, replica sync) under
+# ThreadSanitizer: its unit tests and the e2e suite on Debian's broker with the plugin's
+# defaults; the broker is started with the TSan runtime preloaded (tests/e2e/CMakeLists.txt).
+# A report fails the test: a unit test exits 66, a report in the broker log fails the e2e
+# case. The cache-off run and the compatibility legs run under ASan only (docs/testing.md).
+tsan_status=0
+step "ThreadSanitizer tests (plugin unit + e2e, ctest -j$jobs)" \
+  env TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=0:second_deadlock_stack=1}" \
+  ctest --test-dir "$tsan" --output-on-failure --timeout 300 -j"$jobs" \
+  -R '^(plugin unit|e2e):' </dev/null || tsan_status=$?
+
 echo "=== test.sh: total: $(($(date +%s) - started)) s" >&2
 if [ "$ctest_status" -ne 0 ]; then
   exit "$ctest_status"
+fi
+if [ "$tsan_status" -ne 0 ]; then
+  exit "$tsan_status"
 fi
 if [ "$fuzz_status" -ne 0 ]; then
   exit "$fuzz_status"

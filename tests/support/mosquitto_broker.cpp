@@ -70,11 +70,14 @@ bool per_listener_settings() {
     return env != nullptr && std::string(env) == "1";
 }
 
-// Sanitizer runtimes to preload into the broker (set by CMake in TKA_SANITIZE builds).
+// Sanitizer runtimes to preload into the broker (set by tests/e2e/CMakeLists.txt in
+// TKA_SANITIZE and TKA_TSAN builds), with their options.
 std::map<std::string, std::string> broker_environment([[maybe_unused]] const TempDir& dir) {
     std::map<std::string, std::string> env;
 #ifdef TKA_BROKER_PRELOAD
     env["LD_PRELOAD"] = TKA_BROKER_PRELOAD;
+#endif
+#ifdef TKA_BROKER_ASAN_OPTIONS
     // mosquitto itself is not instrumented; leaks are only reported for what the plugin
     // allocates, and the broker must not abort on them at exit (see docs/testing.md).
     env["ASAN_OPTIONS"] = TKA_BROKER_ASAN_OPTIONS;
@@ -90,6 +93,13 @@ std::map<std::string, std::string> broker_environment([[maybe_unused]] const Tem
         ::chmod(file.c_str(), 0644);
         env["LSAN_OPTIONS"] = "suppressions=" + file + ":print_suppressions=0";
     }
+#endif
+#ifdef TKA_BROKER_TSAN
+    // Only the plugin is instrumented: TSan sees its memory accesses and every thread, lock
+    // and allocation of the process. A report goes to the log, which fails the test (see
+    // has_sanitizer_report); the broker keeps running so the test's own checks still say
+    // what the client saw.
+    env["TSAN_OPTIONS"] = "halt_on_error=0:second_deadlock_stack=1";
 #endif
     return env;
 }
@@ -131,6 +141,8 @@ std::vector<std::pair<std::string, std::string>> environment_plugin_opts() {
 bool has_sanitizer_report(const std::string& log) {
     return log.find("ERROR: AddressSanitizer") != std::string::npos ||
            log.find("ERROR: LeakSanitizer") != std::string::npos ||
+           log.find("WARNING: ThreadSanitizer") != std::string::npos ||
+           log.find("FATAL: ThreadSanitizer") != std::string::npos ||
            log.find("runtime error:") != std::string::npos;
 }
 
