@@ -33,6 +33,8 @@ std::string_view deny_reason_name(DenyReason reason) {
             return "no_tick_events";
         case DenyReason::busy:
             return "busy";
+        case DenyReason::backoff:
+            return "backoff";
     }
     return "unknown";
 }

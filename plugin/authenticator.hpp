@@ -41,6 +41,7 @@ enum class DenyReason {
     redis_unavailable,   // Redis could not be asked: fail closed
     no_tick_events,      // the broker never sent MOSQ_EVT_TICK: expiry could not be enforced
     busy,                // too many CONNECTs already waiting for Redis (delayed basic auth)
+    backoff,             // failed-auth backoff, and only Redis could decide
 };
 
 std::string_view deny_reason_name(DenyReason reason);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -29,6 +30,14 @@ inline constexpr int kMaxRedisTimeoutMs = 10000;
 inline constexpr std::size_t kDefaultCacheEntries = 100000;
 inline constexpr std::size_t kMinCacheEntries = 1;
 inline constexpr std::size_t kMaxCacheEntries = 100000000;
+// Failed-auth backoff (auth_backoff.hpp): defaults and accepted ranges.
+inline constexpr int kDefaultBackoffThreshold = 15;  // failure score that starts a backoff
+inline constexpr int kMaxBackoffThreshold = 1000000;
+inline constexpr int kDefaultBackoffFirstS = 10;                  // first backoff, seconds
+inline constexpr int kDefaultBackoffMaxS = 300;                   // longest backoff, seconds
+inline constexpr int kMaxBackoffSeconds = 86400;                  // bound of both
+inline constexpr std::size_t kDefaultBackoffMaxTracked = 100000;  // keys per table
+inline constexpr std::size_t kMaxBackoffMaxTracked = 10000000;
 // Longest ACL pattern accepted (MQTT topics are at most 65535 bytes; ours are short).
 inline constexpr std::size_t kMaxAclPatternLength = 1024;
 
@@ -47,6 +56,12 @@ struct PluginConfig {
     // Mosquitto >= 2.1's delayed basic auth for CONNECTs that must ask Redis (used only
     // where the broker offers it; off: those CONNECTs ask Redis on the broker thread).
     bool delayed_auth = true;
+    // Failed-auth backoff per client address and username (auth_backoff.hpp).
+    bool backoff = true;
+    int backoff_threshold = kDefaultBackoffThreshold;  // failure score
+    std::chrono::seconds backoff_first{kDefaultBackoffFirstS};
+    std::chrono::seconds backoff_max{kDefaultBackoffMaxS};
+    std::size_t backoff_max_tracked = kDefaultBackoffMaxTracked;  // keys per table
 };
 
 class OptionError : public std::runtime_error {

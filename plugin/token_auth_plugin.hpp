@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "plugin/acl_matcher.hpp"
+#include "plugin/auth_backoff.hpp"
 #include "plugin/authenticator.hpp"
 #include "plugin/connection_tracker.hpp"
 #include "plugin/event_consumer.hpp"
@@ -81,6 +82,11 @@ struct PluginCounters {
     std::uint64_t replica_misses = 0;
     std::uint64_t replica_untrusted = 0;
     std::uint64_t replica_fallbacks() const { return replica_misses + replica_untrusted; }
+    // Failed-auth backoff (auth_backoff.hpp): token CONNECTs refused because their address
+    // or username was in backoff and memory could not decide them (reason `backoff`, no
+    // Redis lookup), and how often an address or a username entered backoff.
+    std::uint64_t backoff_refusals = 0;
+    std::uint64_t backoff_entries = 0;
 };
 
 struct PluginRuntimeOptions {
@@ -108,9 +114,11 @@ class TokenAuthPlugin {
     bool delayed_auth() const { return worker_ != nullptr; }
 
     // nullopt for absent client id / username / password. now_ms: unix milliseconds.
+    // client_address: mosquitto_client_address(), for the failed-auth backoff.
     AuthDecision on_basic_auth(Handle handle, std::optional<std::string_view> client_id,
                                std::optional<std::string_view> username,
-                               std::optional<std::string_view> password, std::int64_t now_ms);
+                               std::optional<std::string_view> password, std::int64_t now_ms,
+                               std::optional<std::string_view> client_address = std::nullopt);
     AclResult on_acl_check(Handle handle, std::string_view topic, Access access) const;
     std::vector<Kick> on_tick(std::int64_t now_ms);
     void on_disconnect(Handle handle);
@@ -140,6 +148,7 @@ class TokenAuthPlugin {
     // Null when plugin_opt_cache is off.
     const TokenReplica* replica() const { return replica_.get(); }
     const Logger& logger() const { return logger_; }
+    const AuthBackoff& backoff() const { return backoff_; }
 
   private:
     // Counters and the log line for a final decision.
@@ -147,6 +156,10 @@ class TokenAuthPlugin {
               std::optional<std::string_view> username);
     void track(Handle handle, std::string_view client_id, const AuthDecision& decision);
     AuthDecision refuse_without_ticks();
+    // The failed-auth backoff's bookkeeping for a final decision (auth_backoff.hpp).
+    void settle_backoff(const AuthDecision& decision, const AuthBackoff::Subject& subject,
+                        std::int64_t now_ms);
+    void log_backoff_settings();
     // Tracked connections using `token_id` of `org_id` (a token id is only unique per org).
     std::vector<Handle> connections_of(std::string_view org_id, std::string_view token_id) const;
     void kick_all(const std::vector<Handle>& handles, const std::string& reason,
@@ -161,17 +174,21 @@ class TokenAuthPlugin {
     AclMatcher acl_;
     std::unique_ptr<EventConsumer> consumer_;
     PluginCounters counters_;
+    AuthBackoff backoff_;
     bool no_ticks_logged_ = false;
 
     // Delayed basic auth (null worker: off).
     struct Outstanding {
         std::uint64_t job_id = 0;
-        std::string username;  // for the log line
+        std::string username;          // for the log line
+        AuthBackoff::Subject subject;  // for the backoff, with the time of the CONNECT:
+        std::int64_t at_ms = 0;        // unix ms
     };
     std::unique_ptr<LookupWorker> worker_;
     std::uint64_t next_job_id_ = 1;
-    std::unordered_map<std::string, Outstanding> outstanding_;  // by client id
-    std::unordered_map<std::string, AuthDecision> allowed_;     // completed, not yet connected
+    std::unordered_map<std::string, Outstanding> outstanding_;   // by client id
+    std::unordered_map<std::uint64_t, Outstanding> superseded_;  // by job id, answer pending
+    std::unordered_map<std::string, AuthDecision> allowed_;      // completed, not yet connected
 };
 
 // RedisOptions for the plugin's connections from its configuration.
