@@ -28,6 +28,7 @@ constexpr Entry kTable[] = {
     {"redis_unavailable", "Redis is unavailable"},
     {"no_tick_events", "the broker sends no tick events, so expiry cannot be enforced"},
     {"busy", "too many connections are waiting for Redis"},
+    {"backoff", "too many failed attempts from this address or for this username"},
 };
 static_assert(std::size(kTable) == kRefusalCount, "one table entry per Refusal");
 

@@ -38,6 +38,7 @@ enum class Refusal {
     redis_unavailable,  // Redis could not be asked
     no_tick_events,     // the broker sends no MOSQ_EVT_TICK: expiry could not be enforced
     busy,               // too many CONNECTs already wait for Redis (delayed basic auth)
+    backoff,            // failed-auth backoff, and only Redis could decide (plugin)
 };
 
 // Every value, in declaration order (tests and counters iterate over it).
@@ -59,6 +60,7 @@ inline constexpr Refusal kAllRefusals[] = {
     Refusal::redis_unavailable,
     Refusal::no_tick_events,
     Refusal::busy,
+    Refusal::backoff,
 };
 inline constexpr std::size_t kRefusalCount = std::size(kAllRefusals);
 

@@ -89,18 +89,24 @@ AclDefault parse_acl_default(std::string_view key, std::string_view raw) {
     invalid(key, raw, "expected org or none");
 }
 
-std::chrono::seconds parse_sys_interval(std::string_view key, std::string_view raw) {
+// A whole number in [min, max]; `unit` names it in the message ("seconds").
+long long parse_whole(std::string_view key, std::string_view raw, long long min, long long max,
+                      std::string_view unit) {
     const std::string value = trim(raw);
-    int s = 0;
+    long long n = 0;
     const char* first = value.data();
     const char* last = value.data() + value.size();
-    auto [ptr, ec] = std::from_chars(first, last, s);
-    if (value.empty() || ec != std::errc() || ptr != last || s < 0 || s > kMaxSysIntervalS) {
-        std::string why = "expected whole seconds between 0 (off) and ";
-        why.append(std::to_string(kMaxSysIntervalS));
+    auto [ptr, ec] = std::from_chars(first, last, n);
+    if (value.empty() || ec != std::errc() || ptr != last || n < min || n > max) {
+        std::string why = "expected whole ";
+        why += unit;
+        why += " between ";
+        why += std::to_string(min);
+        why += " and ";
+        why += std::to_string(max);
         invalid(key, raw, why);
     }
-    return std::chrono::seconds(s);
+    return n;
 }
 
 LogLevel parse_log_level(std::string_view key, std::string_view raw) {
@@ -236,7 +242,8 @@ PluginConfig parse_options(const std::vector<std::pair<std::string, std::string>
         } else if (key == "acl_default") {
             config.acl_default = parse_acl_default("acl_default", value);
         } else if (key == "sys_interval") {
-            config.sys_interval = parse_sys_interval("sys_interval", value);
+            config.sys_interval = std::chrono::seconds(
+                parse_whole("sys_interval", value, 0, kMaxSysIntervalS, "seconds (0: off)"));
         } else if (key == "log_level") {
             config.log_level = parse_log_level("log_level", value);
         } else if (key == "cache") {
@@ -245,11 +252,27 @@ PluginConfig parse_options(const std::vector<std::pair<std::string, std::string>
             config.cache_max_entries = parse_entries("cache_max_entries", value);
         } else if (key == "delayed_auth") {
             config.delayed_auth = parse_on_off("delayed_auth", value);
+        } else if (key == "backoff") {
+            config.backoff = parse_on_off("backoff", value);
+        } else if (key == "backoff_threshold") {
+            config.backoff_threshold = static_cast<int>(
+                parse_whole("backoff_threshold", value, 1, kMaxBackoffThreshold, "failures"));
+        } else if (key == "backoff_first_s") {
+            config.backoff_first = std::chrono::seconds(
+                parse_whole("backoff_first_s", value, 1, kMaxBackoffSeconds, "seconds"));
+        } else if (key == "backoff_max_s") {
+            config.backoff_max = std::chrono::seconds(
+                parse_whole("backoff_max_s", value, 1, kMaxBackoffSeconds, "seconds"));
+        } else if (key == "backoff_max_tracked") {
+            config.backoff_max_tracked = static_cast<std::size_t>(
+                parse_whole("backoff_max_tracked", value, 1,
+                            static_cast<long long>(kMaxBackoffMaxTracked), "entries"));
         } else {
             throw OptionError("Unknown option 'plugin_opt_" + key +
                               "' (known: redis_url, redis_timeout_ms, acl_read, acl_write, "
                               "acl_default, log_level, cache, cache_max_entries, delayed_auth, "
-                              "sys_interval)");
+                              "sys_interval, backoff, backoff_threshold, backoff_first_s, "
+                              "backoff_max_s, backoff_max_tracked)");
         }
     }
     if (config.acl_default == AclDefault::org) {
@@ -258,6 +281,11 @@ PluginConfig parse_options(const std::vector<std::pair<std::string, std::string>
                 patterns->emplace_back(kOrgNamespacePattern);
             }
         }
+    }
+    if (config.backoff_max < config.backoff_first) {
+        std::string why = "must not be less than backoff_first_s, ";
+        why += std::to_string(config.backoff_first.count());
+        invalid("backoff_max_s", std::to_string(config.backoff_max.count()), why);
     }
     if (config.redis_url == kDefaultRedisUrl) {
         config.redis_endpoint = parse_redis_url(config.redis_url);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -31,6 +32,14 @@ inline constexpr int kMaxRedisTimeoutMs = 10000;
 inline constexpr std::size_t kDefaultCacheEntries = 50000000;
 inline constexpr std::size_t kMinCacheEntries = 1;
 inline constexpr std::size_t kMaxCacheEntries = 100000000;
+// Failed-auth backoff (auth_backoff.hpp): defaults and accepted ranges.
+inline constexpr int kDefaultBackoffThreshold = 15;  // failure score that starts a backoff
+inline constexpr int kMaxBackoffThreshold = 1000000;
+inline constexpr int kDefaultBackoffFirstS = 10;                  // first backoff, seconds
+inline constexpr int kDefaultBackoffMaxS = 300;                   // longest backoff, seconds
+inline constexpr int kMaxBackoffSeconds = 86400;                  // bound of both
+inline constexpr std::size_t kDefaultBackoffMaxTracked = 100000;  // keys per table
+inline constexpr std::size_t kMaxBackoffMaxTracked = 10000000;
 // Longest ACL pattern accepted (MQTT topics are at most 65535 bytes; ours are short).
 inline constexpr std::size_t kMaxAclPatternLength = 1024;
 // The organization's namespace: what a token client may read and write when the operator
@@ -68,6 +77,12 @@ struct PluginConfig {
     // Seconds between two publications of the counters on $SYS/broker/token-auth/...
     // (sys_metrics.hpp); 0: never.
     std::chrono::seconds sys_interval{kDefaultSysIntervalS};
+    // Failed-auth backoff per client address and username (auth_backoff.hpp).
+    bool backoff = true;
+    int backoff_threshold = kDefaultBackoffThreshold;  // failure score
+    std::chrono::seconds backoff_first{kDefaultBackoffFirstS};
+    std::chrono::seconds backoff_max{kDefaultBackoffMaxS};
+    std::size_t backoff_max_tracked = kDefaultBackoffMaxTracked;  // keys per table
 };
 
 class OptionError : public std::runtime_error {

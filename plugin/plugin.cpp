@@ -14,7 +14,8 @@
 // Mosquitto 2.1's additions are found at run time, so the same .so serves 2.0 and 2.1:
 // - mosquitto_complete_basic_auth (looked up with dlsym): CONNECTs that need Redis are
 //   answered MOSQ_ERR_AUTH_DELAYED and completed from the TICK; refusals carry MQTT 5
-//   reason codes (server unavailable, server busy) instead of "not authorized" alone;
+//   reason codes (server unavailable, server busy, connection rate exceeded) instead of
+//   "not authorized" alone;
 // - MOSQ_EVT_CONNECT and MOSQ_EVT_CLIENT_OFFLINE (registered when the broker knows them);
 // - 2.1's scheduled ticks: see on_loop_pass.
 // Every callback runs on the broker's single thread; no broker function is called from
@@ -52,6 +53,7 @@ using tka::plugin::LogLevel;
 constexpr int kErrAuthDelayed = -5;         // MOSQ_ERR_AUTH_DELAYED
 constexpr int kErrServerUnavailable = 136;  // MOSQ_ERR_SERVER_UNAVAILABLE (MQTT 5: 0x88)
 constexpr int kErrServerBusy = 137;         // MOSQ_ERR_SERVER_BUSY (MQTT 5: 0x89)
+constexpr int kErrRateExceeded = 159;       // MOSQ_ERR_CONNECTION_RATE_EXCEEDED (MQTT 5: 0x9F)
 constexpr int kEvtConnect = 11;             // MOSQ_EVT_CONNECT
 constexpr int kEvtClientOffline = 28;       // MOSQ_EVT_CLIENT_OFFLINE
 // The data of MOSQ_EVT_CONNECT in 2.1 (client first, like mosquitto_evt_disconnect).
@@ -137,7 +139,8 @@ int on_basic_auth(int /*event*/, void* event_data, void* userdata) {
     try {
         const AuthDecision decision = ctx->core->on_basic_auth(
             handle_of(ed->client), optional_str(mosquitto_client_id(ed->client)),
-            optional_str(ed->username), optional_str(ed->password), unix_now_ms());
+            optional_str(ed->username), optional_str(ed->password), unix_now_ms(),
+            optional_str(mosquitto_client_address(ed->client)));
         switch (decision.kind) {
             case AuthDecision::Kind::defer:
                 return MOSQ_ERR_PLUGIN_DEFER;
@@ -154,6 +157,9 @@ int on_basic_auth(int /*event*/, void* event_data, void* userdata) {
                     }
                     if (decision.reason == tka::Refusal::busy) {
                         return kErrServerBusy;
+                    }
+                    if (decision.reason == tka::Refusal::backoff) {
+                        return kErrRateExceeded;  // failed-auth backoff
                     }
                 }
                 return MOSQ_ERR_AUTH;

@@ -31,6 +31,20 @@ std::optional<std::uint64_t> replica_trusted(const SysSnapshot& s) {
     return s.replica->trusted ? 1 : 0;
 }
 
+std::optional<std::uint64_t> replica_complete(const SysSnapshot& s) {
+    if (!s.replica) {
+        return std::nullopt;
+    }
+    return s.replica->complete ? 1 : 0;
+}
+
+std::optional<std::uint64_t> replica_bytes(const SysSnapshot& s) {
+    if (!s.replica) {
+        return std::nullopt;
+    }
+    return s.replica->bytes;
+}
+
 std::optional<std::uint64_t> connections(const SysSnapshot& s) {
     return s.connections;
 }
@@ -52,8 +66,12 @@ constexpr Topic kTopics[] = {
     {"replica/fallbacks", replica_fallbacks},
     {"replica/tokens", replica_tokens},
     {"replica/trusted", replica_trusted},
+    {"replica/complete", replica_complete},
+    {"replica/bytes", replica_bytes},
     {"redis/failures", counter<&PluginCounters::auth_redis_failures>},
     {"kicks", counter<&PluginCounters::kicks>},
+    {"backoff/refusals", counter<&PluginCounters::backoff_refusals>},
+    {"backoff/entries", counter<&PluginCounters::backoff_entries>},
     {"connections", connections},
 };
 

@@ -44,7 +44,8 @@ TokenAuthPlugin::TokenAuthPlugin(PluginConfig config, LogSink sink, PluginRuntim
       logger_(std::move(sink), config_.log_level),
       replica_(config_.cache ? std::make_unique<TokenReplica>(config_.cache_max_entries) : nullptr),
       authenticator_(redis_options(config_), logger_, replica_.get()),
-      acl_(config_.acl_read, config_.acl_write) {
+      acl_(config_.acl_read, config_.acl_write),
+      backoff_(AuthBackoff::options_from(config_)) {
     EventConsumerOptions consumer_options;
     consumer_options.redis = redis_options(config_);
     consumer_options.block = runtime_.consumer_block;
@@ -71,6 +72,7 @@ void TokenAuthPlugin::start() {
                     "plugin_opt_acl_default none: token clients are not confined to their "
                     "organization's topics; unsafe when organizations share this broker");
     }
+    log_backoff_settings();
     authenticator_.probe();
     if (worker_) {
         worker_->start();
@@ -104,13 +106,16 @@ AuthDecision TokenAuthPlugin::on_basic_auth(Handle handle,
                                             std::optional<std::string_view> client_id,
                                             std::optional<std::string_view> username,
                                             std::optional<std::string_view> password,
-                                            std::int64_t now_ms) {
+                                            std::int64_t now_ms,
+                                            std::optional<std::string_view> client_address) {
     // A reused handle (the broker recycles memory) must not inherit an old entry.
     tracker_.remove(handle);
     if (worker_ && client_id) {
         // This CONNECT supersedes any earlier delayed one of the same client id.
         const auto it = outstanding_.find(std::string(*client_id));
         if (it != outstanding_.end()) {
+            // Its answer still counts for the backoff (else one client id could flood).
+            superseded_.emplace(it->second.job_id, std::move(it->second));
             outstanding_.erase(it);
         }
     }
@@ -122,16 +127,25 @@ AuthDecision TokenAuthPlugin::on_basic_auth(Handle handle,
     }
     const bool ours =
         !std::holds_alternative<AuthDecision>(first) || decision.kind != AuthDecision::Kind::defer;
+    AuthBackoff::Subject subject;  // who this CONNECT counts for in the backoff
+    if (ours) {
+        const bool malformed = decision.kind == AuthDecision::Kind::deny &&
+                               decision.reason == Refusal::malformed_username;
+        subject = backoff_.subject(client_address, malformed ? std::nullopt : username);
+    }
     if (ours && counters_.ticks == 0) {
         decision = refuse_without_ticks();
     } else if (auto* pending = std::get_if<PendingLookup>(&first)) {
-        if (worker_ && client_id) {
+        if (backoff_.in_backoff(subject, AuthBackoff::at(now_ms))) {
+            decision = AuthDecision::deny(Refusal::backoff);  // memory could not decide
+            ++counters_.backoff_refusals;
+        } else if (worker_ && client_id) {
             if (!worker_->redis_healthy()) {
                 decision = AuthDecision::deny(Refusal::redis_unavailable);
             } else if (worker_->submit(
                            LookupJob{next_job_id_, std::string(*client_id), std::move(*pending)})) {
-                outstanding_[std::string(*client_id)] =
-                    Outstanding{next_job_id_++, std::string(username.value_or(""))};
+                outstanding_[std::string(*client_id)] = Outstanding{
+                    next_job_id_++, std::string(username.value_or("")), std::move(subject), now_ms};
                 ++counters_.auth_delayed;
                 if (logger_.enabled(LogLevel::debug)) {
                     logger_.log(LogLevel::debug, "waits for Redis (delayed basic auth): " +
@@ -147,10 +161,60 @@ AuthDecision TokenAuthPlugin::on_basic_auth(Handle handle,
         }
     }
     note(decision, client_id, username);
+    settle_backoff(decision, subject, now_ms);
     if (decision.kind == AuthDecision::Kind::allow) {
         track(handle, client_id.value_or(""), decision);
     }
     return decision;
+}
+
+void TokenAuthPlugin::settle_backoff(const AuthDecision& decision,
+                                     const AuthBackoff::Subject& subject, std::int64_t now_ms) {
+    if (decision.kind == AuthDecision::Kind::allow) {
+        backoff_.success(subject, AuthBackoff::at(now_ms));
+        return;
+    }
+    if (decision.kind != AuthDecision::Kind::deny || !counts_for_backoff(decision.reason)) {
+        return;
+    }
+    const AuthBackoff::Outcome outcome = backoff_.failure(subject, AuthBackoff::at(now_ms));
+    const auto entered = [this](const FailureThrottle::Outcome& o, std::string_view who,
+                                std::string_view name) {
+        if (!o.blocked) {
+            return;
+        }
+        ++counters_.backoff_entries;
+        std::string line = "backoff for ";
+        line += std::to_string(o.penalty_seconds);
+        line += " s after repeated failed token CONNECTs: ";
+        line += who;
+        line += " '";
+        line += printable(name);
+        line += "'";
+        logger_.log(LogLevel::notice, line);
+    };
+    entered(outcome.address, "client address", subject.address);
+    entered(outcome.username, "username", subject.username);
+}
+
+void TokenAuthPlugin::log_backoff_settings() {
+    const AuthBackoff::Options& o = backoff_.options();
+    if (!o.enabled) {
+        logger_.log(LogLevel::notice, "failed-auth backoff off");
+        return;
+    }
+    std::string line = "failed-auth backoff on: above ";
+    line += std::to_string(static_cast<long long>(o.threshold));
+    line += " failures (half-life ";
+    line += std::to_string(AuthBackoff::kHalfLife.count());
+    line += " s) an address or username waits ";
+    line += std::to_string(o.first.count());
+    line += " s, doubling to ";
+    line += std::to_string(o.max.count());
+    line += " s; at most ";
+    line += std::to_string(o.max_tracked);
+    line += " addresses and as many usernames tracked";
+    logger_.log(LogLevel::notice, line);
 }
 
 AuthDecision TokenAuthPlugin::refuse_without_ticks() {
@@ -227,11 +291,18 @@ std::vector<Completion> TokenAuthPlugin::take_completions() {
     for (LookupDone& done : drained.done) {
         const auto it = outstanding_.find(done.client_id);
         if (it == outstanding_.end() || it->second.job_id != done.id) {
-            continue;  // superseded by a later CONNECT of the same client id
+            // Superseded by a later CONNECT of the same client id: only the backoff learns.
+            const auto old = superseded_.find(done.id);
+            if (old != superseded_.end()) {
+                settle_backoff(done.decision, old->second.subject, old->second.at_ms);
+                superseded_.erase(old);
+            }
+            continue;
         }
-        const std::string username = std::move(it->second.username);
+        const Outstanding waited = std::move(it->second);
         outstanding_.erase(it);
-        note(done.decision, done.client_id, username);
+        note(done.decision, done.client_id, waited.username);
+        settle_backoff(done.decision, waited.subject, waited.at_ms);
         Completion c{done.client_id, done.decision.kind == AuthDecision::Kind::allow,
                      done.decision.reason};
         if (c.allowed) {

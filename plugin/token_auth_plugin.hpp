@@ -43,6 +43,7 @@
 
 #include "common/refusal.hpp"
 #include "plugin/acl_matcher.hpp"
+#include "plugin/auth_backoff.hpp"
 #include "plugin/authenticator.hpp"
 #include "plugin/connection_tracker.hpp"
 #include "plugin/event_consumer.hpp"
@@ -105,6 +106,11 @@ struct PluginCounters {
     std::uint64_t replica_fallbacks() const { return replica_misses + replica_untrusted; }
     CountsByReason refused_by_reason;  // auth_denied by reason
     CountsByReason kicks_by_reason;    // kicks by Kick::reason
+    // Failed-auth backoff (auth_backoff.hpp): token CONNECTs refused because their address
+    // or username was in backoff and memory could not decide them (reason `backoff`, no
+    // Redis lookup), and how often an address or a username entered backoff.
+    std::uint64_t backoff_refusals = 0;
+    std::uint64_t backoff_entries = 0;
 };
 
 struct PluginRuntimeOptions {
@@ -132,9 +138,11 @@ class TokenAuthPlugin {
     bool delayed_auth() const { return worker_ != nullptr; }
 
     // nullopt for absent client id / username / password. now_ms: unix milliseconds.
+    // client_address: mosquitto_client_address(), for the failed-auth backoff.
     AuthDecision on_basic_auth(Handle handle, std::optional<std::string_view> client_id,
                                std::optional<std::string_view> username,
-                               std::optional<std::string_view> password, std::int64_t now_ms);
+                               std::optional<std::string_view> password, std::int64_t now_ms,
+                               std::optional<std::string_view> client_address = std::nullopt);
     AclResult on_acl_check(Handle handle, std::string_view topic, Access access) const;
     std::vector<Kick> on_tick(std::int64_t now_ms);
     // Carries out on_tick()'s kicks: skips connections already gone (an earlier kick, a
@@ -168,6 +176,7 @@ class TokenAuthPlugin {
     // Null when plugin_opt_cache is off.
     const TokenReplica* replica() const { return replica_.get(); }
     const Logger& logger() const { return logger_; }
+    const AuthBackoff& backoff() const { return backoff_; }
 
   private:
     // Counters and the log line for a final decision.
@@ -175,6 +184,10 @@ class TokenAuthPlugin {
               std::optional<std::string_view> username);
     void track(Handle handle, std::string_view client_id, const AuthDecision& decision);
     AuthDecision refuse_without_ticks();
+    // The failed-auth backoff's bookkeeping for a final decision (auth_backoff.hpp).
+    void settle_backoff(const AuthDecision& decision, const AuthBackoff::Subject& subject,
+                        std::int64_t now_ms);
+    void log_backoff_settings();
     void kick_all(const std::vector<Handle>& handles, Refusal reason, std::vector<Kick>& kicks);
 
     PluginConfig config_;
@@ -186,17 +199,21 @@ class TokenAuthPlugin {
     AclMatcher acl_;
     std::unique_ptr<EventConsumer> consumer_;
     PluginCounters counters_;
+    AuthBackoff backoff_;
     bool no_ticks_logged_ = false;
 
     // Delayed basic auth (null worker: off).
     struct Outstanding {
         std::uint64_t job_id = 0;
-        std::string username;  // for the log line
+        std::string username;          // for the log line
+        AuthBackoff::Subject subject;  // for the backoff, with the time of the CONNECT:
+        std::int64_t at_ms = 0;        // unix ms
     };
     std::unique_ptr<LookupWorker> worker_;
     std::uint64_t next_job_id_ = 1;
-    std::unordered_map<std::string, Outstanding> outstanding_;  // by client id
-    std::unordered_map<std::string, AuthDecision> allowed_;     // completed, not yet connected
+    std::unordered_map<std::string, Outstanding> outstanding_;   // by client id
+    std::unordered_map<std::uint64_t, Outstanding> superseded_;  // by job id, answer pending
+    std::unordered_map<std::string, AuthDecision> allowed_;      // completed, not yet connected
 };
 
 // RedisOptions for the plugin's connections from its configuration.

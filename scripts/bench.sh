@@ -6,10 +6,13 @@
 # alike) and prints one table per benchmark: medians, and ratios measured in the same run.
 #
 #   scripts/bench.sh [--quick] [--reps N] [--no-build] [SECTION...]
-#   SECTION: connect stall expiry revoke memory sync tokend tokend_idle   (default: all of them)
+#   SECTION: connect stall expiry revoke memory sync flood tokend tokend_idle (default: all)
 #     sync: a broker started against a store of 1M live tokens (BENCH_SYNC_COUNTS, default
 #           300000,700000: one org each; --quick 30000,70000): time to a trusted replica,
 #           Redis SLOWLOG during the sync, CONNECTs during and after it, RSS per token
+#     flood: a failed-auth flood (real usernames, random tkn_ passwords, one client as fast
+#             as it can): refusals/s against the bare broker's connects/s, and the Redis
+#             commands each refused attempt cost (docs/plugin.md, "Failed-auth backoff")
 #     tokend: POST /v2/tokens/create under wrk, requests/s and CPU per create (tokend and
 #             Redis), each tokend variant beside a trivial Beast server (the physical limit)
 #     tokend_idle: thousands of idle or stalled connections held open against tokend:
@@ -28,7 +31,8 @@
 #        100000000 so that the bounded replica holds every token),
 #        BENCH_PERF=1 (a perf profile of each tokend variant, written next to the build),
 #        BENCH_MOSQUITTO (the broker binary, default: mosquitto from PATH; e.g. an upstream
-#        2.1.2 built by scripts/upstream-brokers.sh)
+#        2.1.2 built by scripts/upstream-brokers.sh), TKA_BENCH_FLOOD_VARIANTS (see below),
+#        BENCH_FLOOD_N (CONNECTs per flood run, default 3000)
 #
 # Only loopback, every loop bounded, only the PIDs this script started are killed.
 set -euo pipefail
@@ -43,9 +47,13 @@ BUILD_DIR="$(realpath -m "${BENCH_BUILD_DIR:-$ROOT/build/bench}")"
 # round trip then happens on the broker thread, as on 2.0). "plugin" runs the plugin with
 # its default options. E.g. TKA_BENCH_PLUGIN_VARIANTS=replica_on
 PLUGIN_VARIANTS=(${TKA_BENCH_PLUGIN_VARIANTS:-replica_on replica_off})
+# The flood section's plugin variants: a variant ending in _nobackoff is its base with
+# plugin_opt_backoff off, to show what the backoff changes.
+FLOOD_VARIANTS=(${TKA_BENCH_FLOOD_VARIANTS:-replica_on replica_off replica_on_nobackoff replica_off_nobackoff})
 
 plugin_variant_lines() {  # extra mosquitto.conf lines of a plugin variant
     case "$1" in
+        *_nobackoff) plugin_variant_lines "${1%_nobackoff}"; echo "plugin_opt_backoff off" ;;
         replica_on) echo "plugin_opt_cache on" ;;
         replica_off) echo "plugin_opt_cache off" ;;
         replica_off_sync) printf 'plugin_opt_cache off\nplugin_opt_delayed_auth off\n' ;;
@@ -62,13 +70,13 @@ while [[ $# -gt 0 ]]; do
         --quick) QUICK=1 ;;
         --reps) REPS="$2"; shift ;;
         --no-build) BUILD=0 ;;
-        -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
-        connect|stall|expiry|revoke|memory|sync|tokend|tokend_idle) SECTIONS+=("$1") ;;
+        -h|--help) sed -n '2,36p' "$0"; exit 0 ;;
+        connect|stall|expiry|revoke|memory|sync|flood|tokend|tokend_idle) SECTIONS+=("$1") ;;
         *) echo "bench.sh: unknown argument '$1'" >&2; exit 2 ;;
     esac
     shift
 done
-[[ ${#SECTIONS[@]} -eq 0 ]] && SECTIONS=(connect stall expiry revoke memory sync tokend tokend_idle)
+[[ ${#SECTIONS[@]} -eq 0 ]] && SECTIONS=(connect stall expiry revoke memory sync flood tokend tokend_idle)
 
 # ---- tokend variants ------------------------------------------------------------------------
 # baseline: tokend built from BENCH_BASELINE_REV (git archive of that revision, so it works
@@ -86,6 +94,7 @@ variant_threads() { if [[ $1 == *@* ]]; then echo "${1#*@}"; else echo "$HTTP_TH
 IO_THREADS="${BENCH_IO_THREADS:-2}"       # tokend --io-threads, and the trivial server's threads
 IDLE_N="${BENCH_IDLE_N:-10000}"
 IDLE_MODES=(${BENCH_IDLE_MODES:-idle stalled})
+FLOOD_N="${BENCH_FLOOD_N:-3000}"; FLOOD_USERS=1000
 
 if [[ $QUICK -eq 1 ]]; then
     REPS="${REPS:-2}"
@@ -132,6 +141,7 @@ for section in "${SECTIONS[@]}"; do
         revoke) TOOLS+=(revoke_probe); NEED_PLUGIN=1 ;;
         memory) TOOLS+=(rss_probe mint_tokens); NEED_PLUGIN=1 ;;
         sync) TOOLS+=(load_tokens); NEED_PLUGIN=1 ;;
+        flood) TOOLS+=(auth_flood mint_tokens); NEED_PLUGIN=1 ;;
         tokend) TOOLS+=(trivial_http_server); NEED_TOKEND=1 ;;
         tokend_idle) TOOLS+=(idle_connections trivial_http_server); NEED_TOKEND=1 ;;
     esac
@@ -328,6 +338,11 @@ median() {
     grep -v '^-$' "$R/$1.$2.$3" | sort -g | awk '{v[NR] = $1} END {
         if (NR % 2) m = v[(NR + 1) / 2]; else m = (v[NR / 2] + v[NR / 2 + 1]) / 2;
         if (NR) printf (m < 10 ? "%.2f" : "%.1f"), m; else printf "-" }'
+}
+median4() {  # table row metric: the median with 4 decimals (small per-attempt costs)
+    [[ -s "$R/$1.$2.$3" ]] || { echo "-"; return; }
+    sort -g "$R/$1.$2.$3" | awk '{v[NR] = $1} END {
+        m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.4f", m }'
 }
 median_int() { median "$@" | awk '{ if ($1 == "-") print "-"; else printf "%.0f", $1 }'; }  # counts
 last() { [[ -s "$R/$1.$2.$3" ]] && tail -n 1 "$R/$1.$2.$3" || echo "-"; }
@@ -777,6 +792,70 @@ bench_sync() {
         echo
         echo "slowest commands (us command): $(sort -rn "$R/sync.slowest" | head -3 | paste -sd ';' | sed 's/;/; /g')"
     fi
+}
+
+# ---- failed-auth flood ---------------------------------------------------------------------
+# A fresh broker per run, so every flood starts with no backoff state and shows the
+# threshold being reached. Each run: the broker starts, 1.5 s for the replica to sync and
+# be trusted, then auth_flood measures the plugin's background Redis traffic over 2 s of
+# quiet and sends FLOOD_N CONNECTs with real usernames (FLOOD_USERS of them, so no username
+# reaches the threshold: only the address does) and random tkn_ passwords.
+bench_flood() {
+    [[ -n "$PLUGIN_SO" ]] || { warn "flood: no plugin, skipped"; return; }
+    log "flood: $FLOOD_N CONNECTs with wrong passwords per run, variants bare ${FLOOD_VARIANTS[*]}"
+    start_redis f_redis
+    mint "${PORT[f_redis]}" "$FLOOD_USERS" "$TMP/f.creds" >/dev/null
+    local variants=(bare "${FLOOD_VARIANTS[@]}") v rep line redis_args rate
+    for rep in $(seq 1 "$REPS"); do
+        for v in $(rotate "$rep" "${variants[@]}"); do
+            start_broker "f_$v" "$v" "${PORT[f_redis]}"
+            redis_args=()
+            if [[ $v != bare ]]; then
+                sleep 1.5
+                redis_args=(--redis-port "${PORT[f_redis]}" --idle-ms 2000)
+            fi
+            line=$("$B/auth_flood" --port "${PORT[f_$v]}" --creds "$TMP/f.creds" \
+                --count "$FLOOD_N" --broker-pid "${PID[f_$v]}" "${redis_args[@]}")
+            [[ "$(field "$line" errors)" == 0 ]] || warn "flood/$v: errors=$(field "$line" errors)"
+            if [[ $v == bare ]]; then
+                rate=$(field "$line" ok_rate)
+            else
+                rate=$(field "$line" refused_rate)
+                [[ "$(field "$line" ok)" == 0 ]] || warn "flood/$v: $(field "$line" ok) wrong passwords accepted"
+                record flood "$v" cmds "$(field "$line" cmds_per_refused)"
+                record flood "$v" raw "$(field "$line" redis_cmds)"
+                record flood "$v" net "$(field "$line" redis_net)"
+            fi
+            record flood "$v" rate "$rate"
+            record flood "$v" p50 "$(field "$line" p50_us)"
+            record flood "$v" p99 "$(field "$line" p99_us)"
+            record flood "$v" cpu "$(field "$line" broker_cpu_us)"
+            stop_pid "${PID[f_$v]}"
+        done
+        for v in "${FLOOD_VARIANTS[@]}"; do
+            record_ratio flood "$v" bare rate
+        done
+        log "flood: rep $rep/$REPS done"
+    done
+    stop_pid "${PID[f_redis]}"
+
+    echo
+    echo "### failed-auth flood ($FLOOD_N CONNECTs, real usernames, random tkn_ passwords, one client; medians of $REPS runs)"
+    echo
+    echo "(answers/s: CONNACKs per second, accepted for bare (no authentication), refused for the"
+    echo "plugin variants; vs bare: median over runs of the ratio to the bare broker's run; broker"
+    echo "CPU: broker thread per attempt; Redis cmds: commands Redis ran during the flood, and net"
+    echo "of the plugin's background traffic (event reads, replica heartbeats) measured over 2 s of"
+    echo "quiet before it, per refused attempt; a fresh broker per run; _nobackoff: plugin_opt_backoff off)"
+    echo
+    printf '| %-22s | %10s | %11s | %7s | %7s | %8s | %13s | %14s | %15s |\n' variant "answers/s" range "vs bare" "p50 us" "p99 us" "broker CPU us" "Redis cmds raw" "per refused net"
+    printf '| %-22s | %10s | %11s | %7s | %7s | %8s | %13s | %14s | %15s |\n' --- ---: ---: ---: ---: ---: ---: ---: ---:
+    for v in "${variants[@]}"; do
+        printf '| %-22s | %10s | %11s | %7s | %7s | %8s | %13s | %14s | %15s |\n' "$v" \
+            "$(median flood "$v" rate)" "$(spread flood "$v" rate)" "$(median flood "$v" rate_ratio)" \
+            "$(median flood "$v" p50)" "$(median flood "$v" p99)" "$(median flood "$v" cpu)" \
+            "$(median_int flood "$v" raw)" "$(median4 flood "$v" cmds)"
+    done
 }
 
 # ---- tokend: variants, processes, CPU accounting -------------------------------------------

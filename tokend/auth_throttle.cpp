@@ -41,16 +41,9 @@ bool AuthThrottle::exempt(std::string_view client) const {
 }
 
 std::string AuthThrottle::address_key(std::string_view client) {
-    auto ip = parse_ip(client);
-    if (!ip) {
-        // Not an IP address (a peer the socket could not name): bounded, never merged
-        // with an IP key.
-        return "addr:?" + std::string(client.substr(0, 64));
-    }
-    if (ip->family == IpAddress::Family::v6) {
-        return "addr:" + ip->masked(64).to_string() + "/64";
-    }
-    return "addr:" + ip->to_string();
+    std::string key = "addr:";
+    key += client_key(client);
+    return key;
 }
 
 std::string AuthThrottle::org_key(std::string_view org_id) {

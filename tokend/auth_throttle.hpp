@@ -1,14 +1,14 @@
 // The policy of failure throttling in tokend's request path, over two FailureThrottles
-// (failure_throttle.hpp): one keyed by client address, one by organization. The request
-// path asks check() before the credential check, and reports each outcome: failure()
-// after a 401, success() when the credentials were right.
+// (common/failure_throttle.hpp): one keyed by client address, one by organization. The
+// request path asks check() before the credential check, and reports each outcome:
+// failure() after a 401, success() when the credentials were right.
 //
-// Keys. "addr:" + the client address (client_address.hpp gives it, proxy-aware): IPv4 as
-// is ("addr:192.0.2.7"), IPv6 by its /64 ("addr:2001:db8:1:2::/64"). One IPv6 host is
-// normally given a whole /64 and can use a new address for every request, so keying on
-// full IPv6 addresses would give it a fresh score each time and let it churn the table.
-// Backends sharing one /64 share one score, as backends behind one NAT share an IPv4
-// address; allow-list them if their failures should not count. "org:" + organization id.
+// Keys. "addr:" + the client address's key (client_address.hpp gives the address,
+// proxy-aware; common/ip_address.hpp's client_key: IPv4 as is, "addr:192.0.2.7", IPv6 by
+// its /64, "addr:2001:db8:1:2::/64", so that a host cycling through its /64 does not get a
+// fresh score each time and churn the table). Backends sharing one /64 share one score,
+// as backends behind one NAT share an IPv4 address; allow-list them if their failures
+// should not count. "org:" + organization id.
 //
 // Address level (--auth-fail-threshold, default 30): every 401 (invalid_client on create
 // and revoke, invalid_grant on refresh) counts for the address that caused it; a blocked
@@ -26,8 +26,9 @@
 // over many addresses gets about one attempt per address per half-life instead of some
 // twenty a minute. Successes do not end an organization's penalty growth (its backends
 // keep succeeding while it is under attack, which says nothing about the attacker); an
-// address's successes do (failure_throttle.hpp). The organization's threshold is higher
-// than the address's so that one noisy address alone does not block the organization.
+// address's successes do (common/failure_throttle.hpp). The organization's threshold is
+// higher than the address's so that one noisy address alone does not block the
+// organization.
 //
 // Allow-list (--throttle-allow): allow-listed addresses are never throttled, and their
 // failures count nowhere, not for the organization either: they are the operator's own
@@ -41,8 +42,8 @@
 #include <string>
 #include <string_view>
 
-#include "tokend/failure_throttle.hpp"
-#include "tokend/ip_address.hpp"
+#include "common/failure_throttle.hpp"
+#include "common/ip_address.hpp"
 #include "tokend/throttle_options.hpp"
 
 namespace tka::tokend {

@@ -17,7 +17,7 @@
 // the request is attributed to the peer: a misconfigured or spoofed header never yields
 // an address tokend cannot key on, it only loses the proxy's information.
 //
-// Addresses come back in one canonical form (ip_address.hpp): IPv4-mapped IPv6 as IPv4,
+// Addresses come back in one canonical form (common/ip_address.hpp): IPv4-mapped IPv6 as IPv4,
 // IPv6 compressed lower-case. A peer address that does not parse is returned unchanged.
 #pragma once
 
@@ -25,7 +25,7 @@
 #include <string>
 #include <string_view>
 
-#include "tokend/ip_address.hpp"
+#include "common/ip_address.hpp"
 
 namespace tka::tokend {
 

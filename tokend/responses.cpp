@@ -48,6 +48,7 @@ ApiError error_for(Refusal reason, Endpoint endpoint) {
         case Refusal::redis_unavailable:
         case Refusal::no_tick_events:
         case Refusal::busy:
+        case Refusal::backoff:
             break;  // the broker's refusals of a CONNECT: tokend never meets them
     }
     return {500, "server_error", "internal error"};

@@ -6,8 +6,8 @@
 
 #include <cstddef>
 
+#include "common/ip_address.hpp"
 #include "tokend/client_address.hpp"
-#include "tokend/ip_address.hpp"
 
 namespace tka::tokend {
 

@@ -150,3 +150,33 @@ TEST_CASE("options: delayed basic auth on/off", "[plugin][options]") {
     CHECK(error_of({{"delayed_auth", "auto"}}).rfind("Invalid 'delayed_auth' value 'auto'", 0) ==
           0);
 }
+
+TEST_CASE("options: failed-auth backoff", "[plugin][options]") {
+    const auto d = parse_options({});
+    CHECK(d.backoff);
+    CHECK(d.backoff_threshold == 15);
+    CHECK(d.backoff_first.count() == 10);
+    CHECK(d.backoff_max.count() == 300);
+    CHECK(d.backoff_max_tracked == 100000);
+    const auto c = parse_options({{"backoff", "off"},
+                                  {"backoff_threshold", " 3 "},
+                                  {"backoff_first_s", "1"},
+                                  {"backoff_max_s", "86400"},
+                                  {"backoff_max_tracked", "50"}});
+    CHECK_FALSE(c.backoff);
+    CHECK(c.backoff_threshold == 3);
+    CHECK(c.backoff_first.count() == 1);
+    CHECK(c.backoff_max.count() == 86400);
+    CHECK(c.backoff_max_tracked == 50);
+    for (const char* key :
+         {"backoff_threshold", "backoff_first_s", "backoff_max_s", "backoff_max_tracked"}) {
+        auto bad = GENERATE(as<std::string>{}, "", "0", "-1", "abc", "1.5", "99999999999");
+        CAPTURE(key, bad);
+        CHECK(error_of({{key, bad}}).rfind(std::string("Invalid '") + key + "' value", 0) == 0);
+    }
+    CHECK(error_of({{"backoff", "maybe"}}).rfind("Invalid 'backoff' value 'maybe'", 0) == 0);
+    // The cap below the first backoff is a mistake, not something to clamp silently.
+    CHECK(error_of({{"backoff_first_s", "60"}, {"backoff_max_s", "30"}})
+              .rfind("Invalid 'backoff_max_s' value '30' (must not be less than backoff_first_s",
+                     0) == 0);
+}

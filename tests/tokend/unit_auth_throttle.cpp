@@ -9,6 +9,7 @@
 #include "tokend/auth_throttle.hpp"
 
 using namespace tka::tokend;
+using tka::IpRangeSet;
 using namespace std::chrono_literals;
 
 namespace {

@@ -9,6 +9,7 @@
 #include "tokend/client_address.hpp"
 
 using namespace tka::tokend;
+using tka::IpRangeSet;
 
 namespace {
 

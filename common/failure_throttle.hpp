@@ -1,11 +1,14 @@
-// Throttling of repeated authentication failures, per key ("addr:192.0.2.7",
-// "org:org_k7xm4pqr2n5t"; tokend/auth_throttle.hpp chooses the keys and the policy).
+// Throttling of repeated authentication failures, per key. Two users, each with its own
+// policy over one or two of these: tokend (tokend/auth_throttle.hpp: keys "addr:192.0.2.7",
+// "org:org_k7xm4pqr2n5t"; a blocked key gets 429) and the broker plugin's backoff
+// (plugin/auth_backoff.hpp: client addresses and MQTT usernames; a blocked key's CONNECTs
+// are decided from memory or refused, never looked up in Redis).
 //
 // What it defends against. Secret keys and token passwords carry 256 random bits, so
 // nobody guesses one; the threat is cost and noise: every failed create, refresh or revoke
-// costs a Redis round trip and an access-log line, and a broken or hostile client can
-// send thousands a second. Throttling answers such a client from memory with 429 and
-// Retry-After. A backend that makes an occasional mistake must never notice it.
+// (or token CONNECT) costs a Redis round trip and a log line, and a broken or hostile
+// client can send thousands a second. Throttling answers such a client from memory. A
+// client that makes an occasional mistake must never notice it.
 //
 // Score. Each key has a failure score: failure() adds 1, and the score decays
 // exponentially, halving every `half_life` (60 s by default). A steady rate of r failures
@@ -31,14 +34,20 @@
 // `max_penalty`.
 //
 // Success. success() ends the episode's penalty growth (the next block, if any, is
-// `penalty` again) but leaves the score and a running block alone. A key that also
-// succeeds is a real client with a bug, or a proxy in front of many clients, not a pure
-// attacker, so it should not be locked out for 15 minutes. But one success must not
-// erase a score built by a flood: someone holding one valid key could then interleave
-// successes and fail without limit. With the score kept, such a client still gets
-// blocked each time its score crosses the threshold; a 10 s block lets the score decay
-// by about 11 %, i.e. about three further failures before the next block, some 20 a
-// minute: the rate the threshold already tolerates.
+// `penalty` again) but leaves the score and, unless `success_ends_block` (below), a
+// running block alone. A key that also succeeds is a real client with a bug, or a proxy
+// in front of many clients, not a pure attacker, so it should not be locked out for 15
+// minutes. But one success must not erase a score built by a flood: someone holding one
+// valid key could then interleave successes and fail without limit. With the score
+// kept, such a client still gets blocked each time its score crosses the threshold; a
+// 10 s block lets the score decay by about 11 %, i.e. about three further failures
+// before the next block, some 20 a minute: the rate the threshold already tolerates.
+//
+// `success_ends_block` (the plugin's backoff): a success also ends a running block. The
+// broker still decides a blocked key's CONNECTs that memory can answer, so a valid
+// client behind the same address as a flood (carrier NAT) succeeds during the block; its
+// success ends the block, and since the score is kept, the flood's next failure starts a
+// new one (of `penalty`, the growth having been reset): one further failure per success.
 //
 // Memory. At most `max_keys` keys are tracked (100 000 by default; an entry with its index
 // costs roughly 150 bytes, so about 15 MB at most). check() and success() never add a key;
@@ -69,7 +78,7 @@
 #include <unordered_map>
 #include <vector>
 
-namespace tka::tokend {
+namespace tka {
 
 class FailureThrottle {
   public:
@@ -81,6 +90,7 @@ class FailureThrottle {
         std::chrono::seconds penalty{10};               // first block of an episode
         std::chrono::seconds max_penalty{900};          // cap of the doubling
         std::size_t max_keys = 100000;                  // keys tracked at most
+        bool success_ends_block = false;                // success() also ends a running block
     };
 
     struct Decision {
@@ -145,4 +155,4 @@ class FailureThrottle {
     std::uint64_t evictions_total_ = 0;
 };
 
-}  // namespace tka::tokend
+}  // namespace tka

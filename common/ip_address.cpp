@@ -1,5 +1,5 @@
 // Parsing and matching of IP addresses and CIDR ranges (see ip_address.hpp).
-#include "tokend/ip_address.hpp"
+#include "common/ip_address.hpp"
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <cstring>
 
-namespace tka::tokend {
+namespace tka {
 
 namespace {
 
@@ -191,4 +191,21 @@ bool IpRangeSet::contains(std::string_view address) const {
     return parsed && contains(*parsed);
 }
 
-}  // namespace tka::tokend
+std::string client_key(std::string_view address) {
+    auto ip = parse_ip(address);
+    std::string key;
+    if (!ip) {
+        key.reserve(65);
+        key += '?';
+        key += address.substr(0, 64);
+        return key;
+    }
+    if (ip->family == IpAddress::Family::v6) {
+        key = ip->masked(64).to_string();
+        key += "/64";
+        return key;
+    }
+    return ip->to_string();
+}
+
+}  // namespace tka

@@ -1,6 +1,7 @@
 // IP addresses and CIDR ranges, for the lists an operator gives tokend: addresses never
 // throttled (--throttle-allow) and reverse proxies whose client-address header is believed
-// (--trusted-proxy).
+// (--trusted-proxy); and the key under which a client address is counted by tokend's
+// failure throttling and the broker plugin's backoff (client_key).
 //
 // Parsing is strict and goes through inet_pton: an address is a bare IPv4 dotted quad or
 // an IPv6 literal, without brackets, port or zone ("fe80::1%eth0" is refused). A range is
@@ -24,7 +25,7 @@
 #include <variant>
 #include <vector>
 
-namespace tka::tokend {
+namespace tka {
 
 struct IpAddress {
     enum class Family : std::uint8_t { v4, v6 };
@@ -42,6 +43,14 @@ struct IpAddress {
 
 // A literal address, IPv4-mapped IPv6 folded to IPv4; nullopt for anything else.
 std::optional<IpAddress> parse_ip(std::string_view text);
+
+// The key of a client address for per-client accounting (common/failure_throttle.hpp):
+// IPv4 as is ("192.0.2.7"), IPv6 by its /64 ("2001:db8:1:2::/64"): one IPv6 host is normally
+// given a whole /64 and can use a new address for every request, so keying on full IPv6
+// addresses would give it a fresh score each time. Text that is not an address (a peer the
+// socket could not name; on a Mosquitto websockets listener, whatever the client sent as
+// X-Forwarded-For) is "?" + its first 64 bytes: bounded, and never merged with an IP key.
+std::string client_key(std::string_view address);
 
 struct IpRange {
     IpAddress network;  // host bits are zero
@@ -76,4 +85,4 @@ class IpRangeSet {
     std::vector<IpRange> ranges_;
 };
 
-}  // namespace tka::tokend
+}  // namespace tka

@@ -1,5 +1,5 @@
 // Decaying failure scores with doubling blocks, per key (see failure_throttle.hpp).
-#include "tokend/failure_throttle.hpp"
+#include "common/failure_throttle.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -7,7 +7,7 @@
 #include <tuple>
 #include <vector>
 
-namespace tka::tokend {
+namespace tka {
 
 namespace {
 
@@ -132,6 +132,9 @@ void FailureThrottle::success(const std::string& key, Clock::time_point now) {
     e->score = decayed(*e, now);
     e->updated = std::max(e->updated, now);
     e->level = 0;
+    if (options_.success_ends_block) {
+        e->blocked_until = std::min(e->blocked_until, now);
+    }
 }
 
 double FailureThrottle::score(const std::string& key, Clock::time_point now) const {
@@ -195,4 +198,4 @@ std::uint64_t FailureThrottle::evictions_total() const {
     return evictions_total_;
 }
 
-}  // namespace tka::tokend
+}  // namespace tka

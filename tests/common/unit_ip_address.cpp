@@ -5,9 +5,9 @@
 #include <variant>
 #include <vector>
 
-#include "tokend/ip_address.hpp"
+#include "common/ip_address.hpp"
 
-using namespace tka::tokend;
+using namespace tka;
 using namespace std::string_literals;
 
 namespace {
@@ -39,7 +39,7 @@ bool in(std::string_view range_text, std::string_view address) {
 
 }  // namespace
 
-TEST_CASE("addresses parse to one canonical form", "[tokend][unit]") {
+TEST_CASE("addresses parse to one canonical form", "[common][ip]") {
     CHECK(canonical("192.0.2.7") == "192.0.2.7");
     CHECK(canonical("0.0.0.0") == "0.0.0.0");
     CHECK(canonical("2001:DB8:0:0:0:0:0:1") == "2001:db8::1");
@@ -53,7 +53,7 @@ TEST_CASE("addresses parse to one canonical form", "[tokend][unit]") {
     CHECK(canonical("64:ff9b::192.0.2.7") == "64:ff9b::c000:207");
 }
 
-TEST_CASE("anything but a bare address is refused", "[tokend][unit]") {
+TEST_CASE("anything but a bare address is refused", "[common][ip]") {
     auto text =
         GENERATE(as<std::string>{}, "", " ", "1.2.3", "1.2.3.4.5", "256.1.1.1", "01.2.3.4",
                  "1.2.3.04", " 1.2.3.4", "1.2.3.4 ", "1.2.3.4:80", "[::1]", "[::1]:80",
@@ -63,7 +63,19 @@ TEST_CASE("anything but a bare address is refused", "[tokend][unit]") {
     CHECK_FALSE(parse_ip(text));
 }
 
-TEST_CASE("ranges: address/prefix or a single address", "[tokend][unit]") {
+TEST_CASE("client keys: IPv4 as is, IPv6 by its /64, anything else bounded", "[common][ip]") {
+    CHECK(client_key("192.0.2.7") == "192.0.2.7");
+    CHECK(client_key("::ffff:192.0.2.7") == "192.0.2.7");
+    CHECK(client_key("2001:db8:1:2:aaaa::1") == "2001:db8:1:2::/64");
+    CHECK(client_key("2001:DB8:1:2:bbbb::9") == "2001:db8:1:2::/64");
+    CHECK(client_key("2001:db8:1:3::1") == "2001:db8:1:3::/64");
+    // Not an address (e.g. a raw X-Forwarded-For list): kept apart from IP keys, bounded.
+    CHECK(client_key("peer") == "?peer");
+    CHECK(client_key("203.0.113.9, 10.0.0.2") == "?203.0.113.9, 10.0.0.2");
+    CHECK(client_key(std::string(1000, 'x')) == std::string("?").append(64, 'x'));
+}
+
+TEST_CASE("ranges: address/prefix or a single address", "[common][ip]") {
     CHECK(range("10.0.0.0/8").to_string() == "10.0.0.0/8");
     CHECK(range("192.0.2.7").to_string() == "192.0.2.7/32");
     CHECK(range("192.0.2.7/32").to_string() == "192.0.2.7/32");
@@ -77,7 +89,7 @@ TEST_CASE("ranges: address/prefix or a single address", "[tokend][unit]") {
     CHECK(range("::ffff:0.0.0.0/96").to_string() == "0.0.0.0/0");
 }
 
-TEST_CASE("ranges: garbage, prefixes out of range and host bits are refused", "[tokend][unit]") {
+TEST_CASE("ranges: garbage, prefixes out of range and host bits are refused", "[common][ip]") {
     auto text = GENERATE(as<std::string>{}, "", "/8", "garbage", "garbage/8", "10.0.0.0/",
                          "10.0.0.0/33", "10.0.0.0/-1", "10.0.0.0/+8", "10.0.0.0/08", "10.0.0.0/8/8",
                          "10.0.0.0/ 8", "10.0.0.0 /8", "10.0.0.0/8a", "10.0.0.0/1000", "::/129",
@@ -89,14 +101,14 @@ TEST_CASE("ranges: garbage, prefixes out of range and host bits are refused", "[
     CHECK(error.find('\n') == std::string::npos);
 }
 
-TEST_CASE("ranges: host bits set name the network that was meant", "[tokend][unit]") {
+TEST_CASE("ranges: host bits set name the network that was meant", "[common][ip]") {
     CHECK(range_error("10.0.0.1/8").find("10.0.0.0/8") != std::string::npos);
     CHECK(range_error("2001:db8::1/32").find("2001:db8::/32") != std::string::npos);
     CHECK(range_error("10.0.0.0/33").find("0 to 32") != std::string::npos);
     CHECK(range_error("::/129").find("0 to 128") != std::string::npos);
 }
 
-TEST_CASE("ranges: matching at the edges", "[tokend][unit]") {
+TEST_CASE("ranges: matching at the edges", "[common][ip]") {
     CHECK(in("10.0.0.0/8", "10.0.0.0"));
     CHECK(in("10.0.0.0/8", "10.255.255.255"));
     CHECK_FALSE(in("10.0.0.0/8", "11.0.0.0"));
@@ -121,7 +133,7 @@ TEST_CASE("ranges: matching at the edges", "[tokend][unit]") {
     CHECK(in("::ffff:10.0.0.0/104", "10.1.2.3"));
 }
 
-TEST_CASE("range lists: commas, blanks and repeated flags", "[tokend][unit]") {
+TEST_CASE("range lists: commas, blanks and repeated flags", "[common][ip]") {
     auto parsed = IpRangeSet::parse({"10.0.0.0/8, 192.0.2.7", "\t2001:db8::/32 "});
     REQUIRE(std::holds_alternative<IpRangeSet>(parsed));
     const auto& set = std::get<IpRangeSet>(parsed);

@@ -6,9 +6,9 @@
 #include <thread>
 #include <vector>
 
-#include "tokend/failure_throttle.hpp"
+#include "common/failure_throttle.hpp"
 
-using tka::tokend::FailureThrottle;
+using tka::FailureThrottle;
 using namespace std::chrono_literals;
 
 namespace {
@@ -39,7 +39,7 @@ int fail_until_blocked(FailureThrottle& t, const std::string& key,
 
 }  // namespace
 
-TEST_CASE("failure throttle: threshold 0 is off", "[tokend][unit]") {
+TEST_CASE("failure throttle: threshold 0 is off", "[common][throttle]") {
     FailureThrottle t({.threshold = 0});
     CHECK_FALSE(t.enabled());
     fail(t, "addr:192.0.2.7", 1000, kStart);
@@ -47,7 +47,7 @@ TEST_CASE("failure throttle: threshold 0 is off", "[tokend][unit]") {
     CHECK(t.tracked_keys() == 0);
 }
 
-TEST_CASE("failure throttle: blocks when the score exceeds the threshold", "[tokend][unit]") {
+TEST_CASE("failure throttle: blocks when the score exceeds the threshold", "[common][throttle]") {
     FailureThrottle t({});  // 30, half-life 60 s, 10 s doubling to 900 s
     const std::string key = "addr:192.0.2.7";
     CHECK_FALSE(fail(t, key, 30, kStart).blocked);
@@ -69,7 +69,8 @@ TEST_CASE("failure throttle: blocks when the score exceeds the threshold", "[tok
     CHECK(t.blocked_keys(kStart + 10s) == 0);
 }
 
-TEST_CASE("failure throttle: failures while blocked do not extend the block", "[tokend][unit]") {
+TEST_CASE("failure throttle: failures while blocked do not extend the block",
+          "[common][throttle]") {
     FailureThrottle t({});
     const std::string key = "k";
     fail_until_blocked(t, key, kStart);
@@ -79,7 +80,7 @@ TEST_CASE("failure throttle: failures while blocked do not extend the block", "[
     CHECK(t.check(key, kStart + 10s).allowed);
 }
 
-TEST_CASE("failure throttle: the score decays with the half-life", "[tokend][unit]") {
+TEST_CASE("failure throttle: the score decays with the half-life", "[common][throttle]") {
     FailureThrottle t({.half_life = 60s});
     const std::string key = "k";
     fail(t, key, 20, kStart);
@@ -93,7 +94,7 @@ TEST_CASE("failure throttle: the score decays with the half-life", "[tokend][uni
 }
 
 TEST_CASE("failure throttle: an occasional mistake never blocks, a steady stream does",
-          "[tokend][unit]") {
+          "[common][throttle]") {
     FailureThrottle t({});
     // 20 failures a minute, one hour long: the score settles near 29 and never passes 30.
     auto now = kStart;
@@ -111,7 +112,7 @@ TEST_CASE("failure throttle: an occasional mistake never blocks, a steady stream
 }
 
 TEST_CASE("failure throttle: penalties double per block while the score stays high, capped",
-          "[tokend][unit]") {
+          "[common][throttle]") {
     FailureThrottle t({.penalty = 10s, .max_penalty = 60s});
     const std::string key = "k";
     auto now = kStart;
@@ -128,7 +129,7 @@ TEST_CASE("failure throttle: penalties double per block while the score stays hi
 }
 
 TEST_CASE("failure throttle: the doubling goes on until a half-life passes without failures",
-          "[tokend][unit]") {
+          "[common][throttle]") {
     FailureThrottle t({});
     const std::string key = "k";
     CHECK(fail_until_blocked(t, key, kStart) == 10);
@@ -143,7 +144,7 @@ TEST_CASE("failure throttle: the doubling goes on until a half-life passes witho
 }
 
 TEST_CASE("failure throttle: a client failing whenever let through reaches the cap",
-          "[tokend][unit]") {
+          "[common][throttle]") {
     FailureThrottle t({});  // 10 s doubling to 900 s
     auto now = kStart;
     int failures = 0;
@@ -166,7 +167,7 @@ TEST_CASE("failure throttle: a client failing whenever let through reaches the c
 }
 
 TEST_CASE("failure throttle: a success resets the penalty growth, not the score",
-          "[tokend][unit]") {
+          "[common][throttle]") {
     FailureThrottle t({});
     const std::string key = "k";
     CHECK(fail_until_blocked(t, key, kStart) == 10);
@@ -188,7 +189,29 @@ TEST_CASE("failure throttle: a success resets the penalty growth, not the score"
     CHECK(failures < 10);
 }
 
-TEST_CASE("failure throttle: one valid key does not buy unlimited failures", "[tokend][unit]") {
+TEST_CASE("failure throttle: with success_ends_block a success ends the block, not the score",
+          "[common][throttle]") {
+    FailureThrottle t({.success_ends_block = true});
+    const std::string key = "k";
+    CHECK(fail_until_blocked(t, key, kStart) == 10);
+    fail(t, key, 20, kStart);  // a flood goes on during the block: score about 51
+    CHECK(fail_until_blocked(t, key, kStart + 10s) == 20);
+    const double before = t.score(key, kStart + 15s);
+    t.success(key, kStart + 15s);
+    CHECK(t.check(key, kStart + 15s).allowed);
+    CHECK(t.score(key, kStart + 15s) == Approx(before));
+    // The score is still above the threshold: the next failure blocks again, for the first
+    // penalty (the growth was reset).
+    const auto o = t.failure(key, kStart + 16s);
+    CHECK(o.blocked);
+    CHECK(o.penalty_seconds == 10);
+    CHECK_FALSE(t.check(key, kStart + 16s).allowed);
+    // Never adds a key either.
+    t.success("other", kStart);
+    CHECK(t.tracked_keys() == 1);
+}
+
+TEST_CASE("failure throttle: one valid key does not buy unlimited failures", "[common][throttle]") {
     // A client interleaving a success with every failure, as fast as it is let through.
     FailureThrottle t({});
     const std::string key = "k";
@@ -209,7 +232,7 @@ TEST_CASE("failure throttle: one valid key does not buy unlimited failures", "[t
     CHECK(failures < 31 + 25 * 10);
 }
 
-TEST_CASE("failure throttle: a success never adds a key", "[tokend][unit]") {
+TEST_CASE("failure throttle: a success never adds a key", "[common][throttle]") {
     FailureThrottle t({});
     for (int i = 0; i < 1000; ++i) {
         t.success("addr:10.0.0." + std::to_string(i), kStart);
@@ -217,7 +240,8 @@ TEST_CASE("failure throttle: a success never adds a key", "[tokend][unit]") {
     CHECK(t.tracked_keys() == 0);
 }
 
-TEST_CASE("failure throttle: memory is bounded under an address-cycling flood", "[tokend][unit]") {
+TEST_CASE("failure throttle: memory is bounded under an address-cycling flood",
+          "[common][throttle]") {
     CHECK(FailureThrottle({}).options().max_keys == 100000);  // the default bound
     // A smaller bound keeps the test fast; the amortised cost per key does not depend on it.
     const std::size_t bound = 10000;
@@ -247,7 +271,8 @@ TEST_CASE("failure throttle: memory is bounded under an address-cycling flood", 
     CHECK(t.score("f:999999", after) > 0.9);
 }
 
-TEST_CASE("failure throttle: keys that decayed to nothing are dropped first", "[tokend][unit]") {
+TEST_CASE("failure throttle: keys that decayed to nothing are dropped first",
+          "[common][throttle]") {
     FailureThrottle t({.max_keys = 100});
     for (int i = 0; i < 50; ++i) {
         t.failure("old-" + std::to_string(i), kStart);
@@ -263,7 +288,7 @@ TEST_CASE("failure throttle: keys that decayed to nothing are dropped first", "[
     CHECK(t.score("new-0", later) == Approx(1));
 }
 
-TEST_CASE("failure throttle: blocked keys are evicted last", "[tokend][unit]") {
+TEST_CASE("failure throttle: blocked keys are evicted last", "[common][throttle]") {
     FailureThrottle t({.threshold = 2, .max_keys = 8});
     // Fill the table with 8 blocked keys, then push fresh keys through it.
     for (int i = 0; i < 8; ++i) {
@@ -283,7 +308,7 @@ TEST_CASE("failure throttle: blocked keys are evicted last", "[tokend][unit]") {
     CHECK(still_blocked == 7);
 }
 
-TEST_CASE("failure throttle: concurrent callers", "[tokend][unit]") {
+TEST_CASE("failure throttle: concurrent callers", "[common][throttle]") {
     FailureThrottle t({.max_keys = 64});
     std::vector<std::thread> threads;
     for (int n = 0; n < 4; ++n) {
