@@ -12,6 +12,7 @@ packages=(
   libcli11-dev libcjson-dev
   libboost-dev  # Boost.Beast/Asio (header-only): tokend's HTTP server, the tests' HTTP client
   redis-server mosquitto mosquitto-dev libmosquitto-dev mosquitto-clients
+  redis-sentinel  # the Sentinel failover tests run three real sentinels
   curl openssl python3
 )
 
