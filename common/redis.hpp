@@ -1,4 +1,7 @@
-// A RAII connection to Redis over hiredis, and the value type its replies are copied into.
+// A RAII connection to Redis, and the value type its replies are copied into. hiredis
+// (0.14) encodes the commands and parses the replies; the bytes travel over our own
+// transport (redis_transport.hpp): TCP, a unix socket, or TLS for rediss:// URLs, every
+// wait bounded by poll() and the configured timeouts.
 //
 // Failure model (kept apart, as hiredis itself does):
 //  - a broken context (I/O error, timeout, protocol error, refused connection) throws
@@ -7,7 +10,9 @@
 //    costs callers one fast exception instead of a connect timeout on every call;
 //  - an error reply ("-ERR ...", "-NOSCRIPT ...") is an ordinary RedisValue of type error:
 //    the connection stays usable and the caller decides what it means.
-// Every command is sent with redisCommandArgv: binary safe, no format strings.
+// Every command is encoded with redisFormatCommandArgv: binary safe, no format strings.
+// With Sentinel, the master is looked up on each (re)connect: each sentinel in turn, until
+// one names an address that answers ROLE with "master" (redis_sentinel.hpp).
 #pragma once
 
 #include <chrono>
@@ -23,17 +28,19 @@
 #include <vector>
 
 #include "common/errors.hpp"
+#include "common/redis_tls_options.hpp"
 #include "common/redis_url.hpp"
 
-struct redisContext;
-
 namespace tka {
+
+class TlsContext;
 
 struct RedisOptions {
     RedisEndpoint endpoint;
     std::chrono::milliseconds connect_timeout{500};
     std::chrono::milliseconds command_timeout{500};
     std::chrono::milliseconds max_backoff{2000};
+    RedisTlsOptions tls;  // used when endpoint.tls (rediss://, rediss+sentinel://)
 };
 
 // A reply, copied out of hiredis so it has no lifetime ties to the connection.
@@ -81,15 +88,17 @@ class RedisConnection {
     const RedisOptions& options() const { return options_; }
 
   private:
-    struct ContextDeleter {
-        void operator()(redisContext* c) const;
-    };
+    class Link;  // one open connection: transport plus reply reader (redis.cpp)
     void connect();
-    void mark_broken(const std::string& why);
-    RedisValue read_or_throw(void* reply, std::string_view what);
+    std::unique_ptr<Link> open_link(const std::string& host, int port, const std::string& path);
+    void prepare(Link& link);
+    std::unique_ptr<Link> lookup_master();
+    [[noreturn]] void mark_broken(const std::string& why);
+    RedisValue run(const std::vector<std::string_view>& argv, std::chrono::milliseconds timeout);
 
     RedisOptions options_;
-    std::unique_ptr<redisContext, ContextDeleter> ctx_;
+    std::unique_ptr<Link> link_;
+    std::unique_ptr<TlsContext> tls_;  // built at the first TLS connect, then kept
     std::chrono::steady_clock::time_point next_attempt_{};
     std::chrono::milliseconds backoff_{0};
 };

@@ -1,7 +1,8 @@
 // Owns the parsing of Redis URLs (redis_url.hpp) into a RedisEndpoint, and its redacted form.
-// Forms: redis://[user:password@]host[:port][/db]
+// Forms: redis://[user:password@]host[:port][/db]    (rediss://: the same, over TLS)
 //        unix://[user:password@]/path/to/redis.sock[?db=N]
 //        redis+sentinel://[user:password@]host[:port][,host[:port]...]/master_name[/db]
+//        (rediss+sentinel://: the same, TLS to every sentinel and to the master)
 // User and password are percent-decoded; a user info without ':' is a password, as redis-cli
 // reads it. Error messages name what is wrong but never quote the input: a mistyped URL can
 // put part of the password anywhere, so no fragment of it is ever echoed.
@@ -16,11 +17,14 @@ namespace {
 constexpr int kDefaultPort = 6379;
 constexpr int kDefaultSentinelPort = 26379;
 constexpr std::string_view kTcpScheme = "redis";
+constexpr std::string_view kTlsScheme = "rediss";
 constexpr std::string_view kUnixScheme = "unix";
 constexpr std::string_view kSentinelScheme = "redis+sentinel";
+constexpr std::string_view kTlsSentinelScheme = "rediss+sentinel";
 constexpr std::string_view kForms =
-    "expected redis://host:port[/db], unix:///path/to/redis.sock[?db=N] or "
-    "redis+sentinel://host:port[,host:port...]/master_name[/db]";
+    "expected redis://host:port[/db], rediss://host:port[/db], "
+    "unix:///path/to/redis.sock[?db=N] or "
+    "redis[s]+sentinel://host:port[,host:port...]/master_name[/db]";
 
 [[noreturn]] void fail(std::string_view what) {
     throw std::invalid_argument("invalid Redis URL: " + std::string(what));
@@ -209,7 +213,9 @@ void parse_tcp(std::string_view rest, RedisEndpoint& ep) {
     ep.host = std::move(host);
     ep.port = port;
     if (tail.find_first_of("?#") != std::string_view::npos) {
-        fail("query and fragment are not supported in redis:// URLs (the db goes in the path)");
+        fail(
+            "query and fragment are not supported in redis:// and rediss:// URLs (the db goes "
+            "in the path)");
     }
     if (tail.empty() || tail == "/") {
         ep.db = 0;
@@ -332,8 +338,8 @@ std::string RedisEndpoint::redacted() const {
     const std::string db_text = std::to_string(db);
     switch (kind) {
         case Kind::tcp:
-            return "redis://" + userinfo + host_for_url(host) + ":" + std::to_string(port) + "/" +
-                   db_text;
+            return std::string(tls ? "rediss://" : "redis://") + userinfo + host_for_url(host) +
+                   ":" + std::to_string(port) + "/" + db_text;
         case Kind::unix_socket:
             return "unix://" + userinfo + path + "?db=" + db_text;
         case Kind::sentinel: {
@@ -344,7 +350,8 @@ std::string RedisEndpoint::redacted() const {
                 }
                 hosts += host_for_url(h) + ":" + std::to_string(p);
             }
-            return "redis+sentinel://" + userinfo + hosts + "/" + master_name + "/" + db_text;
+            return std::string(tls ? "rediss+sentinel://" : "redis+sentinel://") + userinfo +
+                   hosts + "/" + master_name + "/" + db_text;
         }
     }
     return "redis://?";  // unreachable: out-of-range Kind
@@ -358,14 +365,14 @@ RedisEndpoint parse_redis_url(std::string_view url) {
     const std::string scheme = lowercase(url.substr(0, sep));
     const std::string_view rest = url.substr(sep + 3);
     RedisEndpoint ep;
-    if (scheme == kTcpScheme) {
+    if (scheme == kTcpScheme || scheme == kTlsScheme) {
         parse_tcp(rest, ep);
+        ep.tls = scheme == kTlsScheme;
     } else if (scheme == kUnixScheme) {
         parse_unix(rest, ep);
-    } else if (scheme == kSentinelScheme) {
+    } else if (scheme == kSentinelScheme || scheme == kTlsSentinelScheme) {
         parse_sentinel(rest, ep);
-    } else if (scheme == "rediss") {
-        fail("TLS (rediss://) is not supported");
+        ep.tls = scheme == kTlsSentinelScheme;
     } else {
         fail(std::string("unsupported scheme; ") + std::string(kForms));
     }

@@ -1,8 +1,10 @@
 // Parsing of the Redis URL forms that every program accepts (DESIGN.md, "Scale and
 // availability"):
 //   redis://[user:password@]host:port[/db]
+//   rediss://[user:password@]host:port[/db]          (TLS)
 //   unix:///path/to/redis.sock[?db=N]
 //   redis+sentinel://[user:password@]host:port[,host:port...]/master_name[/db]
+//   rediss+sentinel://...                            (TLS to the sentinels and the master)
 // The password never appears in what `redacted()` returns, so URLs can be logged.
 #pragma once
 
@@ -25,6 +27,7 @@ struct RedisEndpoint {
     std::string username;  // empty: AUTH with password only (or no AUTH)
     std::string password;  // empty: no AUTH
     int db = 0;
+    bool tls = false;  // rediss:// and rediss+sentinel:// (never for unix_socket)
 
     // The URL with the password replaced by "***", for logs and error messages.
     std::string redacted() const;

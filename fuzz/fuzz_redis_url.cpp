@@ -9,7 +9,8 @@
 //     (a host, an absolute socket path, sentinels and a master name);
 //   - redacted() never holds the canary when only the password holds it, and shows "***"
 //     whenever there is a password;
-//   - redacted() parses again to the same endpoint, with "***" (or nothing) as password,
+//   - redacted() keeps the scheme (rediss:// stays TLS) and parses again to the same endpoint, with
+//   "***" (or nothing) as password,
 //     and redacts to the same text.
 #include <cstddef>
 #include <cstdint>
@@ -58,7 +59,7 @@ std::string public_parts(const RedisEndpoint& ep) {
 }
 
 bool same_except_password(const RedisEndpoint& a, const RedisEndpoint& b) {
-    if (a.kind != b.kind || a.username != b.username || a.db != b.db) {
+    if (a.kind != b.kind || a.username != b.username || a.db != b.db || a.tls != b.tls) {
         return false;
     }
     switch (a.kind) {
@@ -81,6 +82,7 @@ void check_accepted(const RedisEndpoint& ep) {
             break;
         case RedisEndpoint::Kind::unix_socket:
             TKA_FUZZ_CHECK(ep.path.size() >= 2 && ep.path.front() == '/');
+            TKA_FUZZ_CHECK(!ep.tls);  // no TLS over unix sockets
             break;
         case RedisEndpoint::Kind::sentinel:
             TKA_FUZZ_CHECK(!ep.sentinels.empty() && !ep.master_name.empty());

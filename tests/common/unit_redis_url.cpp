@@ -1,5 +1,6 @@
-// Unit tests of common/redis_url: the three URL forms with their defaults, percent-decoding of
-// credentials, the redacted form, and clear errors that never contain the password.
+// Unit tests of common/redis_url: the URL forms (and their TLS variants) with their defaults,
+// percent-decoding of credentials, the redacted form, and clear errors that never contain the
+// password.
 #include "common/redis_url.hpp"
 
 #include <catch2/catch.hpp>
@@ -60,6 +61,37 @@ TEST_CASE("redis:// URLs", "[redis_url]") {
     CHECK(ep.db == db);
     CHECK(ep.path.empty());
     CHECK(ep.sentinels.empty());
+    CHECK_FALSE(ep.tls);
+}
+
+TEST_CASE("rediss:// URLs are redis:// over TLS", "[redis_url]") {
+    auto [url, host, port, user, password, db] =
+        GENERATE(table<std::string, std::string, int, std::string, std::string, int>({
+            {"rediss://127.0.0.1:6390", "127.0.0.1", 6390, "", "", 0},
+            {"rediss://cache.example.com", "cache.example.com", 6379, "", "", 0},
+            {"REDISS://h:1234/1", "h", 1234, "", "", 1},
+            {"rediss://default:s3cret@[::1]:6380/2", "::1", 6380, "default", "s3cret", 2},
+        }));
+    CAPTURE(url);
+    const RedisEndpoint ep = parse_redis_url(url);
+    CHECK(ep.kind == Kind::tcp);
+    CHECK(ep.tls);
+    CHECK(ep.host == host);
+    CHECK(ep.port == port);
+    CHECK(ep.username == user);
+    CHECK(ep.password == password);
+    CHECK(ep.db == db);
+}
+
+TEST_CASE("rediss+sentinel:// URLs are redis+sentinel:// over TLS", "[redis_url]") {
+    const RedisEndpoint ep = parse_redis_url("rediss+sentinel://u:pw@s1:5000,s2/mymaster/3");
+    CHECK(ep.kind == Kind::sentinel);
+    CHECK(ep.tls);
+    CHECK(ep.sentinels == std::vector<std::pair<std::string, int>>{{"s1", 5000}, {"s2", 26379}});
+    CHECK(ep.master_name == "mymaster");
+    CHECK(ep.db == 3);
+    CHECK_FALSE(parse_redis_url("redis+sentinel://s1/m").tls);
+    CHECK_FALSE(parse_redis_url("unix:///tmp/r.sock").tls);
 }
 
 TEST_CASE("unix:// URLs", "[redis_url]") {
@@ -108,7 +140,10 @@ TEST_CASE("invalid URLs are rejected with a message naming the problem", "[redis
         {"", "expected redis://"},
         {"localhost:6379", "expected redis://"},
         {"http://localhost:6379", "unsupported scheme"},
-        {"rediss://h:6379", "TLS"},
+        {"rediss://", "missing host"},
+        {"rediss://h:6379?db=1", "query and fragment are not supported"},
+        {"rediss+sentinel://s1", "missing master name"},
+        {"redis+tls://h", "unsupported scheme"},
         {"redis://", "missing host"},
         {"redis://:6379", "missing host"},
         {"redis://u:p@", "missing host"},
@@ -170,10 +205,11 @@ TEST_CASE("error messages never contain the password", "[redis_url]") {
         "redis://u:Hunter2xyz@h/notadb", "redis://u:Hunter2xyz@", "redis://u:Hunter2xyz%G0@h",
         "redis://u:Hunter2xyz%@h", "redis://u:Hunt/er2xyz@h:6379", "redis://u:Hunt?er2xyz@h:6379",
         "redis://u:Hunt#er2xyz@h:6379", "redis://u:Hunter2xyz:6379", "redis://u:Hunter2xyz@h st",
-        "rediss://u:Hunter2xyz@h", "http://u:Hunter2xyz@h", "Hunter2xyz",
-        "unix://u:Hunter2xyz/tmp/r.sock", "unix://u:Hunter2xyz@/tmp/r.sock?password=Hunter2xyz",
-        "unix:///tmp/r.sock?Hunter2xyz", "redis+sentinel://u:Hunter2xyz@s1:1",
-        "redis+sentinel://u:Hunt/er2xyz@s1/m", "redis+sentinel://u:Hunter2xyz@s1/m/x");
+        "rediss://u:Hunter2xyz@h:0", "rediss+sentinel://u:Hunter2xyz@s1", "http://u:Hunter2xyz@h",
+        "Hunter2xyz", "unix://u:Hunter2xyz/tmp/r.sock",
+        "unix://u:Hunter2xyz@/tmp/r.sock?password=Hunter2xyz", "unix:///tmp/r.sock?Hunter2xyz",
+        "redis+sentinel://u:Hunter2xyz@s1:1", "redis+sentinel://u:Hunt/er2xyz@s1/m",
+        "redis+sentinel://u:Hunter2xyz@s1/m/x");
     CAPTURE(url);
     const std::string message = error_of(url);
     CHECK(message.starts_with("invalid Redis URL: "));
@@ -195,6 +231,8 @@ TEST_CASE("redacted() hides the password and shows everything else", "[redis_url
         {"redis+sentinel://u:s3cret@s1,s2:5000/mymaster/1",
          "redis+sentinel://u:***@s1:26379,s2:5000/mymaster/1"},
         {"redis+sentinel://[::1]/m", "redis+sentinel://[::1]:26379/m/0"},
+        {"rediss://alice:s3cret@h:6390/2", "rediss://alice:***@h:6390/2"},
+        {"rediss+sentinel://:s3cret@s1/m", "rediss+sentinel://:***@s1:26379/m/0"},
     }));
     CAPTURE(url);
     const RedisEndpoint ep = parse_redis_url(url);
@@ -206,7 +244,8 @@ TEST_CASE("the redacted form parses back to the same endpoint", "[redis_url]") {
     const std::string url =
         GENERATE(as<std::string>{}, "redis://alice:pw@db.example:7000/9", "redis://h",
                  "redis://alice:@h", "redis://[fe80::1]:1/1", "unix://:pw@/tmp/x.sock?db=4",
-                 "redis+sentinel://u:pw@a:1,b:2,[::1]:3/master/5");
+                 "redis+sentinel://u:pw@a:1,b:2,[::1]:3/master/5", "rediss://u:pw@h:6390/1",
+                 "rediss+sentinel://a:1/m");
     CAPTURE(url);
     const RedisEndpoint original = parse_redis_url(url);
     const RedisEndpoint again = parse_redis_url(original.redacted());
@@ -218,6 +257,7 @@ TEST_CASE("the redacted form parses back to the same endpoint", "[redis_url]") {
     CHECK(again.master_name == original.master_name);
     CHECK(again.username == original.username);
     CHECK(again.db == original.db);
+    CHECK(again.tls == original.tls);
     CHECK(again.password == (original.password.empty() ? "" : "***"));
 }
 
