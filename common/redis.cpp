@@ -199,14 +199,14 @@ std::unique_ptr<RedisConnection::Link> RedisConnection::open_link(const std::str
         return std::make_unique<Link>(
             std::make_unique<SocketTransport>(connect_unix(path, deadline), path));
     }
+    if (options_.endpoint.tls && !tls_) {
+        tls_ = std::make_unique<TlsContext>(options_.tls);  // a bad file fails before any I/O
+    }
     Fd fd = connect_tcp(host, port, deadline);
     std::string peer = host_port_text(host, port);
     if (!options_.endpoint.tls) {
         return std::make_unique<Link>(
             std::make_unique<SocketTransport>(std::move(fd), std::move(peer)));
-    }
-    if (!tls_) {
-        tls_ = std::make_unique<TlsContext>(options_.tls);
     }
     return std::make_unique<Link>(
         std::make_unique<TlsTransport>(*tls_, std::move(fd), host, std::move(peer), deadline));

@@ -92,6 +92,19 @@ const BIO_METHOD* socket_bio_method() {
     return method;
 }
 
+constexpr std::string_view kHandshake = "TLS handshake with";
+
+// Called by OpenSSL when the server asks for a client certificate and none is configured:
+// remembers it (a server requiring one closes the connection right after the handshake,
+// and the error then says why) and continues without a certificate.
+int note_certificate_request(SSL* ssl, X509** /*cert*/, EVP_PKEY** /*key*/) {
+    auto* asked = static_cast<bool*>(SSL_get_ex_data(ssl, 0));  // index 0: the app data
+    if (asked != nullptr) {
+        *asked = true;
+    }
+    return 0;
+}
+
 bool is_ip_address(const std::string& host) {
     unsigned char buf[sizeof(in6_addr)];
     return inet_pton(AF_INET, host.c_str(), buf) == 1 ||
@@ -155,7 +168,9 @@ TlsContext::TlsContext(const RedisTlsOptions& options)
     } else {
         SSL_CTX_set_verify(ctx_.get(), SSL_VERIFY_NONE, nullptr);
     }
-    if (!options.cert_file.empty()) {
+    if (options.cert_file.empty()) {
+        SSL_CTX_set_client_cert_cb(ctx_.get(), note_certificate_request);
+    } else {
         if (SSL_CTX_use_certificate_chain_file(ctx_.get(), options.cert_file.c_str()) != 1) {
             throw RedisError(fmt::format("Redis TLS: cannot load the client certificate '{}': {}",
                                          options.cert_file, openssl_reason("unreadable")));
@@ -185,6 +200,7 @@ TlsTransport::TlsTransport(const TlsContext& context, Fd fd, const std::string& 
     BIO_set_data(bio, reinterpret_cast<void*>(static_cast<std::intptr_t>(fd_.get())));
     BIO_set_init(bio, 1);
     SSL_set_bio(ssl_.get(), bio, bio);  // the SSL owns the BIO from here
+    SSL_set_ex_data(ssl_.get(), 0, &asked_for_certificate_);
     const bool ip = is_ip_address(host);
     if (!ip) {
         // SNI, for names only (RFC 6066); SSL_set_tlsext_host_name without its C cast.
@@ -208,23 +224,31 @@ TlsTransport::TlsTransport(const TlsContext& context, Fd fd, const std::string& 
             return;
         }
         const int error = SSL_get_error(ssl_.get(), rc);
-        if (!wait_for(error, deadline)) {
-            throw RedisError(fmt::format("TLS handshake with {} failed: {}", peer_,
+        if (!wait_for(error, deadline, kHandshake)) {
+            throw RedisError(fmt::format("{} {} failed: {}", kHandshake, peer_,
                                          tls_failure(ssl_.get(), error, true)));
         }
     }
 }
 
-bool TlsTransport::wait_for(int ssl_error, Deadline deadline) const {
+bool TlsTransport::wait_for(int ssl_error, Deadline deadline, std::string_view doing) const {
     if (ssl_error != SSL_ERROR_WANT_READ && ssl_error != SSL_ERROR_WANT_WRITE) {
         return false;
     }
     const short events = ssl_error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
     if (!wait_ready(fd_.get(), events, deadline)) {
         ERR_clear_error();
-        throw RedisError(fmt::format("TLS with {} timed out", peer_));
+        throw RedisError(fmt::format("{} {} timed out{}", doing, peer_,
+                                     doing == kHandshake ? " (is it a TLS port?)" : ""));
     }
     return true;
+}
+
+std::string TlsTransport::after_handshake(std::string why) const {
+    if (asked_for_certificate_) {
+        why.append("; the server asked for a client certificate and none is configured");
+    }
+    return why;
 }
 
 void TlsTransport::write_all(std::string_view data, Deadline deadline) {
@@ -238,9 +262,9 @@ void TlsTransport::write_all(std::string_view data, Deadline deadline) {
             continue;
         }
         const int error = SSL_get_error(ssl_.get(), rc);
-        if (!wait_for(error, deadline)) {
+        if (!wait_for(error, deadline, "TLS write to")) {
             throw RedisError(fmt::format("TLS write to {} failed: {}", peer_,
-                                         tls_failure(ssl_.get(), error, false)));
+                                         after_handshake(tls_failure(ssl_.get(), error, false))));
         }
     }
 }
@@ -255,9 +279,9 @@ std::size_t TlsTransport::read_some(char* buf, std::size_t size, Deadline deadli
             return read;
         }
         const int error = SSL_get_error(ssl_.get(), rc);
-        if (!wait_for(error, deadline)) {
+        if (!wait_for(error, deadline, "TLS read from")) {
             throw RedisError(fmt::format("TLS read from {} failed: {}", peer_,
-                                         tls_failure(ssl_.get(), error, false)));
+                                         after_handshake(tls_failure(ssl_.get(), error, false))));
         }
     }
 }

@@ -50,11 +50,16 @@ class TlsTransport final : public RedisTransport {
     struct Deleter {
         void operator()(SSL* ssl) const;
     };
-    // Waits for what OpenSSL asked for (SSL_ERROR_WANT_READ/WRITE); false on anything else.
-    bool wait_for(int ssl_error, Deadline deadline) const;
+    // Waits for what OpenSSL asked for (SSL_ERROR_WANT_READ/WRITE); false on anything
+    // else; RedisError("<doing> <peer> timed out") at the deadline.
+    bool wait_for(int ssl_error, Deadline deadline, std::string_view doing) const;
+    // `why` a read or write failed, with a hint when the server asked for a client
+    // certificate that is not configured.
+    std::string after_handshake(std::string why) const;
 
     Fd fd_;
     std::string peer_;
+    bool asked_for_certificate_ = false;  // set during the handshake (a callback's data)
     std::unique_ptr<SSL, Deleter> ssl_;
 };
 
