@@ -233,6 +233,14 @@ PluginConfig parse_options(const std::vector<std::pair<std::string, std::string>
                 throw OptionError("Invalid 'redis_url' value (" + std::string(e.what()) + ")");
             }
             config.redis_url = url;
+        } else if (key == "redis_tls_ca") {
+            config.redis_tls.ca_file = trim(value);
+        } else if (key == "redis_tls_cert") {
+            config.redis_tls.cert_file = trim(value);
+        } else if (key == "redis_tls_key") {
+            config.redis_tls.key_file = trim(value);
+        } else if (key == "redis_tls_insecure") {
+            config.redis_tls.insecure = parse_on_off("redis_tls_insecure", value);
         } else if (key == "redis_timeout_ms") {
             config.redis_timeout = parse_timeout("redis_timeout_ms", value);
         } else if (key == "acl_read") {
@@ -269,7 +277,9 @@ PluginConfig parse_options(const std::vector<std::pair<std::string, std::string>
                             static_cast<long long>(kMaxBackoffMaxTracked), "entries"));
         } else {
             throw OptionError("Unknown option 'plugin_opt_" + key +
-                              "' (known: redis_url, redis_timeout_ms, acl_read, acl_write, "
+                              "' (known: redis_url, redis_timeout_ms, redis_tls_ca, "
+                              "redis_tls_cert, redis_tls_key, redis_tls_insecure, acl_read, "
+                              "acl_write, "
                               "acl_default, log_level, cache, cache_max_entries, delayed_auth, "
                               "sys_interval, backoff, backoff_threshold, backoff_first_s, "
                               "backoff_max_s, backoff_max_tracked)");
@@ -289,6 +299,13 @@ PluginConfig parse_options(const std::vector<std::pair<std::string, std::string>
     }
     if (config.redis_url == kDefaultRedisUrl) {
         config.redis_endpoint = parse_redis_url(config.redis_url);
+    }
+    const std::string tls_error = check_redis_tls(
+        config.redis_tls, config.redis_endpoint,
+        {"plugin_opt_redis_tls_ca", "plugin_opt_redis_tls_cert", "plugin_opt_redis_tls_key",
+         "plugin_opt_redis_tls_insecure", "plugin_opt_redis_url"});
+    if (!tls_error.empty()) {
+        throw OptionError(tls_error);
     }
     return config;
 }

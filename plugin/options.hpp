@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/redis_tls_options.hpp"
 #include "common/redis_url.hpp"
 
 namespace tka::plugin {
@@ -58,6 +59,7 @@ enum class AclDefault { org, none };
 struct PluginConfig {
     std::string redis_url{kDefaultRedisUrl};  // as configured (may hold a password)
     RedisEndpoint redis_endpoint;             // parsed redis_url
+    RedisTlsOptions redis_tls;                // redis_tls_ca/_cert/_key/_insecure (rediss:// URLs)
     std::chrono::milliseconds redis_timeout{kDefaultRedisTimeoutMs};  // connect and command
     // Topic patterns with %o / %u, for reading and for publishing. After parse_options a
     // direction the operator left without patterns holds kOrgNamespacePattern (acl_default

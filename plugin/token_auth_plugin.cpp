@@ -32,6 +32,7 @@ std::string describe_client(std::optional<std::string_view> client_id,
 RedisOptions redis_options(const PluginConfig& config) {
     RedisOptions options;
     options.endpoint = config.redis_endpoint;
+    options.tls = config.redis_tls;
     options.connect_timeout = config.redis_timeout;
     options.command_timeout = config.redis_timeout;
     options.max_backoff = std::chrono::milliseconds(2000);

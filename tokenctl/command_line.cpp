@@ -17,6 +17,7 @@ namespace {
 // Raw strings as typed; empty when an option was not given (checked with count()).
 struct RawArgs {
     std::string redis_url = kDefaultRedisUrl;
+    RedisTlsOptions redis_tls;
     bool json = false;
     std::string org_id;
     std::string name;
@@ -72,6 +73,21 @@ std::vector<Leaf> define(CLI::App& app, RawArgs& raw) {
         ->type_name("URL")
         ->envname(kRedisUrlEnv)
         ->capture_default_str();
+    app.add_option("--redis-tls-ca", raw.redis_tls.ca_file,
+                   "PEM CA bundle that signs Redis's certificate (rediss://; default: the "
+                   "system's trust store)")
+        ->type_name("FILE")
+        ->envname("TOKENCTL_REDIS_TLS_CA");
+    app.add_option("--redis-tls-cert", raw.redis_tls.cert_file,
+                   "PEM client certificate for Redis (mutual TLS); needs --redis-tls-key")
+        ->type_name("FILE")
+        ->envname("TOKENCTL_REDIS_TLS_CERT");
+    app.add_option("--redis-tls-key", raw.redis_tls.key_file, "PEM private key of --redis-tls-cert")
+        ->type_name("FILE")
+        ->envname("TOKENCTL_REDIS_TLS_KEY");
+    app.add_flag("--redis-tls-insecure", raw.redis_tls.insecure,
+                 "do not verify Redis's certificate nor its name (testing only)")
+        ->envname("TOKENCTL_REDIS_TLS_INSECURE");
 
     std::vector<Leaf> leaves;
     auto* org = group(app, "org", "organizations: create, change, show, list");
@@ -168,6 +184,7 @@ Request validated(const Leaf& leaf, const RawArgs& raw, std::istream& in) {
     Request r;
     r.command = leaf.command;
     r.redis_url = raw.redis_url;
+    r.redis_tls = raw.redis_tls;
     r.json = raw.json;
     if (leaf.command != Command::org_create && leaf.command != Command::org_list) {
         r.org_id = checked_org_id(raw.org_id);

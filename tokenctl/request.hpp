@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/redis_tls_options.hpp"
+
 namespace tka::tokenctl {
 
 enum class Command {
@@ -26,6 +28,7 @@ enum class Command {
 struct Request {
     Command command = Command::org_list;
     std::string redis_url;             // as given; parsed by the caller
+    RedisTlsOptions redis_tls;         // --redis-tls-*; checked against the URL by the caller
     bool json = false;                 // --json: machine-readable output
     std::string org_id;                // validated org_ id (all but org create/list)
     std::string name;                  // org create --name

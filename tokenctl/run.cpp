@@ -88,6 +88,14 @@ int run(const std::vector<std::string>& args, std::istream& in, std::ostream& ou
         }
         request = std::move(*parsed);
         options.endpoint = parse_redis_url(request.redis_url);
+        options.tls = request.redis_tls;
+        const std::string tls_error =
+            check_redis_tls(options.tls, options.endpoint,
+                            {"--redis-tls-ca", "--redis-tls-cert", "--redis-tls-key",
+                             "--redis-tls-insecure", "--redis-url"});
+        if (!tls_error.empty()) {
+            throw UsageError(tls_error);
+        }
     } catch (const UsageError& e) {
         return fail(err, kExitUsage, e.what());
     } catch (const std::invalid_argument& e) {

@@ -1,5 +1,5 @@
 // Command line and environment parsing for tokend (CLI11), and the value checks that
-// CLI11 cannot express (URL, HOST:PORT, TLS file pairs).
+// CLI11 cannot express (URL, HOST:PORT, TLS file pairs, Redis TLS settings).
 #include "tokend/config.hpp"
 
 #include <fmt/format.h>
@@ -67,6 +67,12 @@ std::string finish(Config& c, const std::string& listen) {
         c.redis = parse_redis_url(c.redis_url);
     } catch (const std::exception& e) {
         return fmt::format("invalid --redis-url: {}", e.what());
+    }
+    if (auto error = check_redis_tls(c.redis_tls, c.redis,
+                                     {"--redis-tls-ca", "--redis-tls-cert", "--redis-tls-key",
+                                      "--redis-tls-insecure", "--redis-url"});
+        !error.empty()) {
+        return error;
     }
     auto addr = parse_listen(listen);
     if (!addr) {
@@ -162,6 +168,18 @@ ConfigResult parse_config(const std::vector<std::string>& args) {
         ->envname("TOKEND_REDIS_TIMEOUT_MS")
         ->check(CLI::Range(1, 60000))
         ->capture_default_str();
+    app.add_option("--redis-tls-ca", c.redis_tls.ca_file,
+                   "PEM CA bundle that signs Redis's certificate (rediss://; default: the "
+                   "system's trust store)")
+        ->envname("TOKEND_REDIS_TLS_CA");
+    app.add_option("--redis-tls-cert", c.redis_tls.cert_file,
+                   "PEM client certificate for Redis (mutual TLS); needs --redis-tls-key")
+        ->envname("TOKEND_REDIS_TLS_CERT");
+    app.add_option("--redis-tls-key", c.redis_tls.key_file, "PEM private key of --redis-tls-cert")
+        ->envname("TOKEND_REDIS_TLS_KEY");
+    app.add_flag("--redis-tls-insecure", c.redis_tls.insecure,
+                 "do not verify Redis's certificate nor its name (testing only)")
+        ->envname("TOKEND_REDIS_TLS_INSECURE");
     app.add_option("--rate-limit", c.rate_limit,
                    "requests per second per remote address (0: no limit)")
         ->envname("TOKEND_RATE_LIMIT")

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/redis_tls_options.hpp"
 #include "common/redis_url.hpp"
 #include "tokend/http_limits.hpp"
 #include "tokend/throttle_options.hpp"
@@ -17,12 +18,13 @@ namespace tka::tokend {
 inline constexpr const char* kDefaultProvider = "mosquitto-token-auth";
 
 struct Config {
-    std::string redis_url;    // as given (may hold a password: log redis.redacted())
-    RedisEndpoint redis;      // parsed redis_url
-    std::string listen_host;  // "127.0.0.1", "0.0.0.0", "::1" (no brackets)
-    int listen_port = 0;      // 0: any free port (logged at start)
-    std::string tls_cert;     // PEM file; TLS is on when both cert and key are set
-    std::string tls_key;      // PEM file
+    std::string redis_url;      // as given (may hold a password: log redis.redacted())
+    RedisEndpoint redis;        // parsed redis_url
+    RedisTlsOptions redis_tls;  // --redis-tls-ca/-cert/-key/-insecure (rediss:// URLs)
+    std::string listen_host;    // "127.0.0.1", "0.0.0.0", "::1" (no brackets)
+    int listen_port = 0;        // 0: any free port (logged at start)
+    std::string tls_cert;       // PEM file; TLS is on when both cert and key are set
+    std::string tls_key;        // PEM file
     std::string provider = kDefaultProvider;  // "provider" field of token responses
     int threads = 32;      // Redis workers == Redis connections (blocking Redis calls run there)
     int io_threads = 2;    // threads running the event loop (accept, TLS, HTTP parsing)

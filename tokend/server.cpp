@@ -79,6 +79,7 @@ net::ip::address listen_address(const std::string& host) {
 RedisOptions redis_options(const Config& config) {
     RedisOptions o;
     o.endpoint = config.redis;
+    o.tls = config.redis_tls;
     o.connect_timeout = std::chrono::milliseconds(config.redis_timeout_ms);
     o.command_timeout = std::chrono::milliseconds(config.redis_timeout_ms);
     o.max_backoff = std::chrono::milliseconds(1000);

@@ -2,6 +2,8 @@
 #include <catch2/catch.hpp>
 
 #include "plugin/options.hpp"
+#include "plugin/token_auth_plugin.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using tka::plugin::AclDefault;
 using tka::plugin::LogLevel;
@@ -179,4 +181,33 @@ TEST_CASE("options: failed-auth backoff", "[plugin][options]") {
     CHECK(error_of({{"backoff_first_s", "60"}, {"backoff_max_s", "30"}})
               .rfind("Invalid 'backoff_max_s' value '30' (must not be less than backoff_first_s",
                      0) == 0);
+}
+
+TEST_CASE("options: Redis TLS files, insecure, and their checks", "[plugin][options]") {
+    tka::test::TempDir dir;
+    const std::string ca = dir.write("ca.pem", "x");
+    const std::string cert = dir.write("client.pem", "x");
+    const std::string key = dir.write("client.key", "x");
+    const auto config = tka::plugin::parse_options({{"redis_url", "rediss://10.0.0.5:6380/1"},
+                                                    {"redis_tls_ca", ca},
+                                                    {"plugin_opt_redis_tls_cert", cert},
+                                                    {"REDIS_TLS_KEY", " " + key + " "},
+                                                    {"redis_tls_insecure", "on"}});
+    CHECK(config.redis_endpoint.tls);
+    CHECK(config.redis_tls.ca_file == ca);
+    CHECK(config.redis_tls.cert_file == cert);
+    CHECK(config.redis_tls.key_file == key);
+    CHECK(config.redis_tls.insecure);
+    CHECK(tka::plugin::redis_options(config).tls.cert_file == cert);
+
+    CHECK(error_of({{"redis_url", "rediss://h"}, {"redis_tls_cert", cert}}) ==
+          "plugin_opt_redis_tls_cert and plugin_opt_redis_tls_key must be given together");
+    CHECK(error_of({{"redis_url", "rediss://h"}, {"redis_tls_ca", dir.file("none.pem")}}) ==
+          "cannot read plugin_opt_redis_tls_ca file '" + dir.file("none.pem") + "'");
+    CHECK(error_of({{"redis_tls_ca", ca}}) ==
+          "plugin_opt_redis_tls_ca, plugin_opt_redis_tls_cert, plugin_opt_redis_tls_key and "
+          "plugin_opt_redis_tls_insecure need a TLS plugin_opt_redis_url (rediss://... or "
+          "rediss+sentinel://...)");
+    CHECK(error_of({{"redis_url", "rediss://h"}, {"redis_tls_insecure", "maybe"}})
+              .rfind("Invalid 'redis_tls_insecure' value 'maybe'", 0) == 0);
 }

@@ -240,3 +240,54 @@ TEST_CASE("config: bad throttling values are refused with one line", "[tokend][u
     CHECK_FALSE(r.message.empty());
     CHECK(r.message.find('\n') == std::string::npos);
 }
+
+TEST_CASE("config: Redis TLS flags and their environment variables", "[tokend][unit]") {
+    tka::test::TempDir dir;
+    const std::string ca = dir.write("ca.pem", "x");
+    const std::string cert = dir.write("client.pem", "x");
+    const std::string key = dir.write("client.key", "x");
+    const std::vector<std::string> tls_url = {"--redis-url", "rediss://redis.internal:6380",
+                                              "--listen", "127.0.0.1:8080"};
+    auto args = tls_url;
+    args.insert(args.end(),
+                {"--redis-tls-ca", ca, "--redis-tls-cert", cert, "--redis-tls-key", key});
+    auto r = parse_config(args);
+    REQUIRE(r.config);
+    CHECK(r.config->redis.tls);
+    CHECK(r.config->redis_tls.ca_file == ca);
+    CHECK(r.config->redis_tls.cert_file == cert);
+    CHECK(r.config->redis_tls.key_file == key);
+    CHECK_FALSE(r.config->redis_tls.insecure);
+
+    {
+        ScopedEnv env_ca("TOKEND_REDIS_TLS_CA", ca.c_str());
+        ScopedEnv env_insecure("TOKEND_REDIS_TLS_INSECURE", "true");
+        auto from_env = parse_config(tls_url);
+        REQUIRE(from_env.config);
+        CHECK(from_env.config->redis_tls.ca_file == ca);
+        CHECK(from_env.config->redis_tls.insecure);
+    }
+
+    const auto error_of = [&](std::vector<std::string> extra, const std::string& url) {
+        std::vector<std::string> a = {"--redis-url", url, "--listen", "127.0.0.1:8080"};
+        a.insert(a.end(), extra.begin(), extra.end());
+        auto bad = parse_config(a);
+        CHECK_FALSE(bad.config);
+        CHECK(bad.exit_code != 0);
+        return bad.message;
+    };
+    const std::string tls = "rediss://127.0.0.1:6380";
+    CHECK(error_of({"--redis-tls-cert", cert}, tls) ==
+          "--redis-tls-cert and --redis-tls-key must be given together");
+    CHECK(error_of({"--redis-tls-key", key}, tls) ==
+          "--redis-tls-cert and --redis-tls-key must be given together");
+    CHECK(error_of({"--redis-tls-ca", dir.file("missing.pem")}, tls) ==
+          "cannot read --redis-tls-ca file '" + dir.file("missing.pem") + "'");
+    CHECK(error_of({"--redis-tls-cert", dir.file("nope.pem"), "--redis-tls-key", key}, tls) ==
+          "cannot read --redis-tls-cert file '" + dir.file("nope.pem") + "'");
+    CHECK(error_of({"--redis-tls-ca", ca}, "redis://127.0.0.1:6379") ==
+          "--redis-tls-ca, --redis-tls-cert, --redis-tls-key and --redis-tls-insecure need a "
+          "TLS --redis-url (rediss://... or rediss+sentinel://...)");
+    CHECK_THAT(error_of({"--redis-tls-insecure"}, "unix:///tmp/redis.sock"),
+               Catch::Matchers::Contains("need a TLS --redis-url"));
+}
