@@ -200,7 +200,7 @@ std::unique_ptr<RedisConnection::Link> RedisConnection::open_link(const std::str
             std::make_unique<SocketTransport>(connect_unix(path, deadline), path));
     }
     if (options_.endpoint.tls && !tls_) {
-        tls_ = std::make_unique<TlsContext>(options_.tls);  // a bad file fails before any I/O
+        tls_ = std::make_shared<const TlsContext>(options_.tls);  // a bad file fails before any I/O
     }
     Fd fd = connect_tcp(host, port, deadline);
     std::string peer = host_port_text(host, port);
@@ -209,7 +209,7 @@ std::unique_ptr<RedisConnection::Link> RedisConnection::open_link(const std::str
             std::make_unique<SocketTransport>(std::move(fd), std::move(peer)));
     }
     return std::make_unique<Link>(
-        std::make_unique<TlsTransport>(*tls_, std::move(fd), host, std::move(peer), deadline));
+        std::make_unique<TlsTransport>(tls_, std::move(fd), host, std::move(peer), deadline));
 }
 
 // AUTH and SELECT as the URL asks; RedisError with a full sentence otherwise.

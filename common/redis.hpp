@@ -98,7 +98,7 @@ class RedisConnection {
 
     RedisOptions options_;
     std::unique_ptr<Link> link_;
-    std::unique_ptr<TlsContext> tls_;  // built at the first TLS connect, then kept
+    std::shared_ptr<const TlsContext> tls_;  // built at the first TLS connect, then kept
     std::chrono::steady_clock::time_point next_attempt_{};
     std::chrono::milliseconds backoff_{0};
 };

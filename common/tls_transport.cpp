@@ -1,8 +1,8 @@
 // OpenSSL under RedisConnection (tls_transport.hpp). OpenSSL reads and writes the socket
-// through a small BIO of ours that sends with MSG_NOSIGNAL: OpenSSL's own socket BIO calls
-// write(), and a Redis that closes the connection would then raise SIGPIPE in tokenctl or
-// in the broker. Non-blocking throughout: every WANT_READ / WANT_WRITE waits with poll()
-// for the caller's deadline.
+// through a small BIO of ours (its method owned by the TlsContext) that sends with MSG_NOSIGNAL:
+// OpenSSL's own socket BIO calls write(), and a Redis that closes the connection would then raise
+// SIGPIPE in tokenctl or in the broker. Non-blocking throughout: every WANT_READ / WANT_WRITE waits
+// with poll() for the caller's deadline.
 #include "common/tls_transport.hpp"
 
 #include <arpa/inet.h>
@@ -78,18 +78,10 @@ long bio_ctrl(BIO* bio, int cmd, long /*num*/, void* /*ptr*/) {
     }
 }
 
-// Built once, never changed, shared by every connection of the process.
-const BIO_METHOD* socket_bio_method() {
-    static BIO_METHOD* const method = [] {
-        BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "tka socket");
-        if (m != nullptr) {
-            BIO_meth_set_write_ex(m, bio_write);
-            BIO_meth_set_read_ex(m, bio_read);
-            BIO_meth_set_ctrl(m, bio_ctrl);
-        }
-        return m;
-    }();
-    return method;
+// The BIO type of ours: one number per process (BIO_get_new_index hands out at most 127).
+int socket_bio_type() {
+    static const int type = BIO_get_new_index() | BIO_TYPE_SOURCE_SINK;
+    return type;
 }
 
 constexpr std::string_view kHandshake = "TLS handshake with";
@@ -142,13 +134,24 @@ void TlsContext::Deleter::operator()(SSL_CTX* ctx) const {
     SSL_CTX_free(ctx);
 }
 
+void TlsContext::Deleter::operator()(BIO_METHOD* method) const {
+    BIO_meth_free(method);
+}
+
 void TlsTransport::Deleter::operator()(SSL* ssl) const {
     SSL_free(ssl);
 }
 
 TlsContext::TlsContext(const RedisTlsOptions& options)
-    : ctx_(SSL_CTX_new(TLS_client_method())), verify_(!options.insecure) {
-    if (!ctx_) {
+    : ctx_(SSL_CTX_new(TLS_client_method())),
+      bio_method_(BIO_meth_new(socket_bio_type(), "tka socket")),
+      verify_(!options.insecure) {
+    if (bio_method_) {
+        BIO_meth_set_write_ex(bio_method_.get(), bio_write);
+        BIO_meth_set_read_ex(bio_method_.get(), bio_read);
+        BIO_meth_set_ctrl(bio_method_.get(), bio_ctrl);
+    }
+    if (!ctx_ || !bio_method_) {
         throw RedisError(fmt::format("Redis TLS: {}", openssl_reason("cannot create a context")));
     }
     SSL_CTX_set_min_proto_version(ctx_.get(), TLS1_2_VERSION);
@@ -189,11 +192,13 @@ TlsContext::TlsContext(const RedisTlsOptions& options)
     }
 }
 
-TlsTransport::TlsTransport(const TlsContext& context, Fd fd, const std::string& host,
-                           std::string peer, Deadline deadline)
-    : fd_(std::move(fd)), peer_(std::move(peer)), ssl_(SSL_new(context.get())) {
-    const BIO_METHOD* method = socket_bio_method();
-    BIO* bio = (ssl_ && method != nullptr) ? BIO_new(method) : nullptr;
+TlsTransport::TlsTransport(std::shared_ptr<const TlsContext> context, Fd fd,
+                           const std::string& host, std::string peer, Deadline deadline)
+    : context_(std::move(context)),
+      fd_(std::move(fd)),
+      peer_(std::move(peer)),
+      ssl_(SSL_new(context_->get())) {
+    BIO* bio = ssl_ ? BIO_new(context_->bio_method()) : nullptr;
     if (bio == nullptr) {
         throw RedisError(fmt::format("TLS with {}: {}", peer_, openssl_reason("out of memory")));
     }
@@ -207,7 +212,7 @@ TlsTransport::TlsTransport(const TlsContext& context, Fd fd, const std::string& 
         SSL_ctrl(ssl_.get(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
                  const_cast<char*>(host.c_str()));
     }
-    if (context.verifies()) {
+    if (context_->verifies()) {
         SSL_set_hostflags(ssl_.get(), X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
         const int ok = ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_.get()), host.c_str())
                           : SSL_set1_host(ssl_.get(), host.c_str());

@@ -17,6 +17,7 @@
 
 using SSL_CTX = struct ssl_ctx_st;
 using SSL = struct ssl_st;
+using BIO_METHOD = struct bio_method_st;
 
 namespace tka {
 
@@ -26,13 +27,17 @@ class TlsContext {
     // file's name and OpenSSL's reason).
     explicit TlsContext(const RedisTlsOptions& options);
     SSL_CTX* get() const { return ctx_.get(); }
+    // The socket BIO (send with MSG_NOSIGNAL) that TlsTransport puts under each SSL.
+    const BIO_METHOD* bio_method() const { return bio_method_.get(); }
     bool verifies() const { return verify_; }
 
   private:
     struct Deleter {
         void operator()(SSL_CTX* ctx) const;
+        void operator()(BIO_METHOD* method) const;
     };
     std::unique_ptr<SSL_CTX, Deleter> ctx_;
+    std::unique_ptr<BIO_METHOD, Deleter> bio_method_;
     bool verify_ = true;
 };
 
@@ -41,8 +46,9 @@ class TlsTransport final : public RedisTransport {
     // Completes the handshake with the server at `host` (checked against its certificate
     // unless the context is insecure) over `fd` by `deadline`, or throws RedisError.
     // `peer` ("127.0.0.1:6390") names the server in messages.
-    TlsTransport(const TlsContext& context, Fd fd, const std::string& host, std::string peer,
-                 Deadline deadline);
+    // The transport keeps `context` alive as long as its SSL and BIO use it.
+    TlsTransport(std::shared_ptr<const TlsContext> context, Fd fd, const std::string& host,
+                 std::string peer, Deadline deadline);
     void write_all(std::string_view data, Deadline deadline) override;
     std::size_t read_some(char* buf, std::size_t size, Deadline deadline) override;
 
@@ -57,6 +63,7 @@ class TlsTransport final : public RedisTransport {
     // certificate that is not configured.
     std::string after_handshake(std::string why) const;
 
+    std::shared_ptr<const TlsContext> context_;
     Fd fd_;
     std::string peer_;
     bool asked_for_certificate_ = false;  // set during the handshake (a callback's data)

@@ -1,7 +1,8 @@
 // TestPki (test_pki.hpp): each certificate is two or three `openssl` runs in the object's
-// temporary directory.
+// temporary directory, which is left readable by everyone (test keys only).
 #include "tests/support/test_pki.hpp"
 
+#include <filesystem>
 #include <stdexcept>
 #include <vector>
 
@@ -34,6 +35,15 @@ TestPki::TestPki() {
     issue("other", "/CN=redis.example.com",
           "subjectAltName=DNS:redis.example.com\nextendedKeyUsage=serverAuth\n");
     issue("client", "/CN=tka test client", "extendedKeyUsage=clientAuth\n");
+    // A broker started as root drops to the 'mosquitto' user before it loads the plugin,
+    // which must still read these files: open the directory and the files (test keys).
+    namespace fs = std::filesystem;
+    const auto readable = fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read;
+    fs::permissions(dir_.path(), readable | fs::perms::owner_all | fs::perms::group_exec |
+                                     fs::perms::others_exec);
+    for (const auto& entry : fs::directory_iterator(dir_.path())) {
+        fs::permissions(entry.path(), readable, fs::perm_options::add);
+    }
 }
 
 void TestPki::make_ca(const std::string& name, const std::string& subject) {
