@@ -16,8 +16,6 @@
 
 namespace tka::tokend {
 
-namespace {
-
 ApiResponse error_response(const ApiError& error) {
     ApiResponse r;
     r.status = error.status;
@@ -25,6 +23,8 @@ ApiResponse error_response(const ApiError& error) {
     r.error = error.code;
     return r;
 }
+
+namespace {
 
 ApiResponse ok_json(std::string body) {
     ApiResponse r;
