@@ -8,6 +8,7 @@
 // Second case: with --redis-wait-replicas 1, every token tokend answered 200 for survives a
 // failover that happens right after the answers (common/replica_wait.hpp).
 // Hidden ([.]): tests/e2e/CMakeLists.txt runs these once, not in every matrix leg.
+#include <fmt/format.h>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -159,7 +160,7 @@ TEST_CASE("failover: tokend, tokenctl and the plugin follow a failover without r
         if (!followed.tokend) {
             const Reply created =
                 post_json(http, "/v2/tokens/create", test::create_body(org, "carol@example.com"));
-            ++answers["tokend " + std::to_string(created.status)];
+            ++answers[fmt::format("tokend {}", created.status)];
             INFO("tokend answered " << created.status << ": " << created.body);
             REQUIRE((created.status == 200 || created.status == 503));
             if (created.status == 200) {
@@ -169,7 +170,7 @@ TEST_CASE("failover: tokend, tokenctl and the plugin follow a failover without r
         }
         if (!followed.tokenctl) {
             const auto set = tokenctl(cluster, {"org", "set", org.id, "--ttl", "3600"});
-            ++answers["tokenctl exit " + std::to_string(set.exit_code)];
+            ++answers[fmt::format("tokenctl exit {}", set.exit_code)];
             INFO("tokenctl: exit " << set.exit_code << ", " << set.err);
             REQUIRE((set.exit_code == 0 || set.exit_code == 3));
             if (set.exit_code == 0) {
@@ -180,7 +181,7 @@ TEST_CASE("failover: tokend, tokenctl and the plugin follow a failover without r
             MqttClient probe;
             const int rc = fresh ? connect_http(probe, broker.port(), "carol", *fresh)
                                  : connect_http(probe, broker.port(), "alice-probe", alice);
-            ++answers["CONNACK " + std::to_string(rc)];
+            ++answers[fmt::format("CONNACK {}", rc)];
             REQUIRE(rc != MqttClient::kNoConnack);
             if (fresh && rc == 0) {
                 followed.plugin = ms(Clock::now() - killed_at);
@@ -271,7 +272,7 @@ TEST_CASE("failover with --redis-wait-replicas 1: tokens answered 200 survive a 
     for (int i = 0; i < 20; ++i) {
         const Reply created =
             post_json(http, "/v2/tokens/create",
-                      test::create_body(org, "device-" + std::to_string(i) + "@example.com"));
+                      test::create_body(org, fmt::format("device-{}@example.com", i)));
         TKA_REQUIRE_STATUS(created, 200, tokend);
         tokens.push_back(token_of(created));
     }
@@ -285,10 +286,10 @@ TEST_CASE("failover with --redis-wait-replicas 1: tokens answered 200 survive a 
         INFO("token " << i);
         MqttClient client;
         const auto deadline = Clock::now() + kSwitchTimeout;
-        int rc = connect_http(client, broker.port(), "device-" + std::to_string(i), tokens[i]);
+        int rc = connect_http(client, broker.port(), fmt::format("device-{}", i), tokens[i]);
         while (rc != 0 && Clock::now() < deadline) {
             std::this_thread::sleep_for(100ms);
-            rc = connect_http(client, broker.port(), "device-" + std::to_string(i), tokens[i]);
+            rc = connect_http(client, broker.port(), fmt::format("device-{}", i), tokens[i]);
         }
         CHECK(rc == 0);
     }
@@ -309,7 +310,7 @@ TEST_CASE("failover with --redis-wait-replicas 1: tokens answered 200 survive a 
             [](const Reply& r) { return r.status != 503 || is_unconfirmed(r); });
         TKA_REQUIRE_STATUS(refreshed, 200, tokend);
         MqttClient client;
-        CHECK(connect_http(client, broker.port(), "device-" + std::to_string(i) + "-new",
+        CHECK(connect_http(client, broker.port(), fmt::format("device-{}-new", i),
                            token_of(refreshed)) == 0);
     }
     CHECK(broker.running());

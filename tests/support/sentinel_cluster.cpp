@@ -23,7 +23,7 @@ constexpr int kPortAttempts = 5;
 
 RedisOptions options_for_port(int port) {
     RedisOptions o;
-    o.endpoint = parse_redis_url("redis://127.0.0.1:" + std::to_string(port));
+    o.endpoint = parse_redis_url(fmt::format("redis://127.0.0.1:{}", port));
     o.connect_timeout = 500ms;
     o.command_timeout = 1000ms;
     o.max_backoff = 100ms;
@@ -58,7 +58,7 @@ SentinelCluster::SentinelCluster(std::string master_name) : master_name_(std::mo
     nodes_[0].name = "primary";
     nodes_[1].name = "replica";
     for (int i = 0; i < 3; ++i) {
-        nodes_[2 + static_cast<std::size_t>(i)].name = "sentinel-" + std::to_string(i + 1);
+        nodes_[2 + static_cast<std::size_t>(i)].name = fmt::format("sentinel-{}", i + 1);
     }
     for (auto& node : nodes_) {
         std::filesystem::create_directory(dir_.file(node.name));
@@ -124,8 +124,8 @@ std::vector<std::string> SentinelCluster::server_argv(const Node& node, int prim
 void SentinelCluster::start_node(Node& node, int primary) {
     for (int attempt = 0; attempt < kPortAttempts; ++attempt) {
         node.port = free_port();
-        node.process =
-            std::make_unique<Process>(server_argv(node, primary), dir_.file(node.name + ".log"));
+        node.process = std::make_unique<Process>(server_argv(node, primary),
+                                                 dir_.file(fmt::format("{}.log", node.name)));
         const auto deadline = Clock::now() + 10s;
         while (Clock::now() < deadline && node.process->running()) {
             if (ask(node.port, {"PING"}).str == "PONG") {
@@ -144,7 +144,7 @@ void SentinelCluster::start_sentinel(Node& node) {
         // Sentinel rewrites its config file (known sentinels, replicas, epochs): a file of
         // its own, in its own directory.
         const std::string config =
-            dir_.write(node.name + "/sentinel.conf",
+            dir_.write(fmt::format("{}/sentinel.conf", node.name),
                        fmt::format("port {}\n"
                                    "bind 127.0.0.1\n"
                                    "protected-mode no\n"
@@ -157,7 +157,7 @@ void SentinelCluster::start_sentinel(Node& node) {
                                    node.port, dir_.file(node.name), master_name_, nodes_[0].port,
                                    master_name_, master_name_, master_name_));
         node.process = std::make_unique<Process>(std::vector<std::string>{"redis-sentinel", config},
-                                                 dir_.file(node.name + ".log"));
+                                                 dir_.file(fmt::format("{}.log", node.name)));
         const auto deadline = Clock::now() + 10s;
         while (Clock::now() < deadline && node.process->running()) {
             if (ask(node.port, {"PING"}).str == "PONG") {
@@ -197,7 +197,8 @@ void SentinelCluster::wait_ready(std::chrono::milliseconds timeout) {
     };
     while (!ready()) {
         if (Clock::now() >= deadline || !all_running()) {
-            throw std::runtime_error("the Sentinel deployment did not become ready:\n" + logs());
+            throw std::runtime_error(
+                fmt::format("the Sentinel deployment did not become ready:\n{}", logs()));
         }
         std::this_thread::sleep_for(100ms);
     }
@@ -241,7 +242,8 @@ std::chrono::milliseconds SentinelCluster::wait_for_new_primary(std::chrono::mil
     const auto deadline = started + timeout;
     while (!new_primary_ready()) {
         if (Clock::now() >= deadline) {
-            throw std::runtime_error("the sentinels did not promote the replica:\n" + logs());
+            throw std::runtime_error(
+                fmt::format("the sentinels did not promote the replica:\n{}", logs()));
         }
         std::this_thread::sleep_for(20ms);
     }
@@ -254,13 +256,13 @@ void SentinelCluster::restart_killed_as_replica() {
         throw std::logic_error("restart_killed_as_replica: no node was killed");
     }
     node.process = std::make_unique<Process>(server_argv(node, primary_port()),
-                                             dir_.file(node.name + "-restarted.log"));
+                                             dir_.file(fmt::format("{}-restarted.log", node.name)));
     node.killed = false;
     const auto deadline = Clock::now() + 30s;
     while (ask(node.port, {"INFO", "replication"}).str.find("master_link_status:up") ==
            std::string::npos) {
         if (Clock::now() >= deadline || !node.process->running()) {
-            throw std::runtime_error("the restarted node did not sync:\n" + logs());
+            throw std::runtime_error(fmt::format("the restarted node did not sync:\n{}", logs()));
         }
         std::this_thread::sleep_for(50ms);
     }
