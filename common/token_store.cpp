@@ -14,6 +14,7 @@
 #include "common/identifiers.hpp"
 #include "common/lua_scripts.hpp"
 #include "common/redis_keys.hpp"
+#include "common/replica_wait.hpp"
 
 namespace tka {
 namespace {
@@ -105,6 +106,7 @@ std::optional<IssuedToken> run_create(RedisConnection& redis, const FenceObserve
     if (outcome_of(reply) != "ok") {
         deny(outcome_of(reply));
     }
+    confirm_replicated(redis);
     t.ttl = to_int(reply.elements.at(1).str);
     t.expires_at = to_int(reply.elements.at(2).str);
     fence_replicas(redis, observer);
@@ -167,6 +169,7 @@ IssuedToken TokenStore::refresh(const std::string& token_id, const std::string& 
     if (outcome_of(reply) != "ok") {
         deny(outcome_of(reply));
     }
+    confirm_replicated(redis_);
     t.ttl = to_int(reply.elements.at(1).str);
     t.expires_at = to_int(reply.elements.at(2).str);
     t.user_id = reply.elements.at(3).str;
@@ -185,6 +188,7 @@ std::vector<std::string> run_revoke(RedisConnection& redis, const std::string& o
     std::vector<std::string> args{keys::org_prefix(org_id), org_id, std::to_string(now), kMaxLen};
     args.insert(args.end(), token_ids.begin(), token_ids.end());
     auto reply = scripts::revoke_tokens().run(redis, {keys::org(org_id), keys::events()}, args);
+    confirm_replicated(redis);
     std::vector<std::string> revoked;
     for (size_t i = 1; i < reply.elements.size(); ++i) {
         revoked.push_back(reply.elements[i].str);

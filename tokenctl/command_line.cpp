@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <map>
 
+#include "common/replica_wait.hpp"
 #include "tokenctl/secret_input.hpp"
 #include "tokenctl/validate.hpp"
 
@@ -17,6 +18,8 @@ namespace {
 // Raw strings as typed; empty when an option was not given (checked with count()).
 struct RawArgs {
     std::string redis_url = kDefaultRedisUrl;
+    std::string wait_replicas = "0";
+    std::string wait_ms = std::to_string(kDefaultWaitMs);
     bool json = false;
     std::string org_id;
     std::string name;
@@ -71,6 +74,17 @@ std::vector<Leaf> define(CLI::App& app, RawArgs& raw) {
                    "redis+sentinel://...")
         ->type_name("URL")
         ->envname(kRedisUrlEnv)
+        ->capture_default_str();
+    app.add_option("--redis-wait-replicas", raw.wait_replicas,
+                   "after each change, wait until this many replicas hold it (Redis WAIT), "
+                   "else fail (0: do not wait)")
+        ->type_name("N")
+        ->envname(kRedisWaitReplicasEnv)
+        ->capture_default_str();
+    app.add_option("--redis-wait-ms", raw.wait_ms,
+                   "how long --redis-wait-replicas waits for the replicas, milliseconds")
+        ->type_name("MS")
+        ->envname(kRedisWaitMsEnv)
         ->capture_default_str();
 
     std::vector<Leaf> leaves;
@@ -168,6 +182,12 @@ Request validated(const Leaf& leaf, const RawArgs& raw, std::istream& in) {
     Request r;
     r.command = leaf.command;
     r.redis_url = raw.redis_url;
+    try {
+        r.wait_replicas = parse_wait_replicas("--redis-wait-replicas", raw.wait_replicas);
+        r.wait_timeout = parse_wait_ms("--redis-wait-ms", raw.wait_ms);
+    } catch (const std::invalid_argument& e) {
+        throw UsageError(e.what());
+    }
     r.json = raw.json;
     if (leaf.command != Command::org_create && leaf.command != Command::org_list) {
         r.org_id = checked_org_id(raw.org_id);
