@@ -3,7 +3,7 @@
 // per token, then revokes the tokens one by one at a steady pace from a second thread and
 // records, per token, the time from the start of its revoke call (an upper bound of the
 // commit time) to the broker closing that connection. This is the event -> plugin -> kick
-// path of issue 4 (replica applying an event) plus the broker's tick delay.
+// path (the replica applying an event) plus the broker's tick delay.
 //
 //   revoke_probe --redis-url URL --port P [--count 1000] [--rate 500] [--grace-s 5]
 //

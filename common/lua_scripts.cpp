@@ -159,8 +159,13 @@ const LuaScript& refresh_token() {
 local prefix, org_id, id, old_pw, new_pw = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local now, keep, maxlen = tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8]
 local token_key = prefix .. 'token:' .. id
-local rec = redis.call('HMGET', token_key, 'status', 'pw', 'expires_at', 'user_id', 'email')
+local rec = redis.call('HMGET', token_key, 'status', 'pw', 'expires_at', 'user_id', 'email', 'ttl')
 if not rec[1] then return {'unknown_token'} end
+-- This very refresh (the caller's new digest) committed already and its answer was lost:
+-- answer as the first time did, from the record it wrote; change nothing.
+if rec[2] == new_pw and rec[1] == 'active' and tonumber(rec[3]) > now then
+  return {'ok', rec[6], rec[3], rec[4], rec[5]}
+end
 if rec[2] ~= old_pw then return {'wrong_password'} end
 if rec[1] == 'revoked' then return {'revoked'} end
 if rec[1] == 'replaced' then return {'replaced'} end

@@ -46,6 +46,10 @@ const LuaScript& create_token();
 // KEYS: org, events. ARGV: prefix, org_id, token_id, old_digest, new_digest, now,
 //   retention, maxlen, token_org_key
 // -> {"ok", ttl, expires_at, user_id, email} | {reason}
+// Idempotent for one (old_digest, new_digest) pair: when the stored digest is new_digest
+// and the token is active and unexpired, the refresh was applied already (its answer was
+// lost); it answers "ok" with the record's ttl, expires_at, user_id, email and writes
+// nothing. Any other digest than old_digest: {"wrong_password"}.
 const LuaScript& refresh_token();
 // KEYS: org, events. ARGV: prefix, org_id, now, maxlen, token ids...
 // -> {"ok", revoked ids...}

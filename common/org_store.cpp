@@ -14,6 +14,7 @@
 #include "common/identifiers.hpp"
 #include "common/lua_scripts.hpp"
 #include "common/redis_keys.hpp"
+#include "common/replica_wait.hpp"
 
 namespace tka {
 namespace {
@@ -130,6 +131,7 @@ NewOrganization OrgStore::create(const std::string& name, std::int64_t ttl, bool
         for (const auto& r : replies) {
             r.expect_ok("org create");
         }
+        confirm_replicated(redis_);
         return result;
     }
     throw RedisError("could not allocate a unique organization id");
@@ -179,6 +181,7 @@ Organization OrgStore::update(const std::string& org_id, std::optional<std::int6
     if (reply.elements.empty() || reply.elements[0].str != "ok") {
         throw Denied(Refusal::unknown_org, "unknown organization " + org_id);
     }
+    confirm_replicated(redis_);
     if (token_auth) {  // either way: replicas answer token_auth_off from memory
         fence_replicas(redis_, observer_);
     }
@@ -196,6 +199,7 @@ NewSecretKey OrgStore::create_key(const std::string& org_id, UnixSeconds now) {
         .command(
             {"HSET", keys::secret_keys(org_id), key.key_id, key_json(key.secret_key, now, false)})
         .expect_ok("key create");
+    confirm_replicated(redis_);
     return key;
 }
 
@@ -222,6 +226,7 @@ SecretKeyInfo OrgStore::import_key(const std::string& org_id, const std::string&
     redis_
         .command({"HSET", keys::secret_keys(org_id), info.key_id, key_json(legacy_key, now, true)})
         .expect_ok("key import");
+    confirm_replicated(redis_);
     return info;
 }
 
@@ -242,6 +247,7 @@ void OrgStore::revoke_key(const std::string& org_id, const std::string& key_id) 
             .integer == 0) {
         throw Denied(Refusal::not_found, "unknown key " + key_id + " in " + org_id);
     }
+    confirm_replicated(redis_);
 }
 
 Organization OrgStore::authenticate(const std::string& org_id, const std::string& secret_key) {

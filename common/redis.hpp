@@ -41,6 +41,10 @@ struct RedisOptions {
     std::chrono::milliseconds command_timeout{500};
     std::chrono::milliseconds max_backoff{2000};
     RedisTlsOptions tls;  // used when endpoint.tls (rediss://, rediss+sentinel://)
+    // Durability of writes (common/replica_wait.hpp): after each write the stores ask Redis
+    // to WAIT until this many replicas hold it (0: no wait), for at most wait_timeout.
+    int wait_replicas = 0;
+    std::chrono::milliseconds wait_timeout{1000};
 };
 
 // A reply, copied out of hiredis so it has no lifetime ties to the connection.

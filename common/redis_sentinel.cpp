@@ -4,26 +4,13 @@
 
 #include <fmt/format.h>
 
+#include "common/parse_int.hpp"
+
 namespace tka {
 namespace {
 
 bool is_text(const RedisValue& v) {
     return v.type == RedisValue::Type::string || v.type == RedisValue::Type::status;
-}
-
-// A decimal port in 1..65535 with nothing around it, or 0.
-int port_of(const std::string& s) {
-    if (s.empty() || s.size() > 5) {
-        return 0;
-    }
-    int v = 0;
-    for (const char c : s) {
-        if (c < '0' || c > '9') {
-            return 0;
-        }
-        v = v * 10 + (c - '0');
-    }
-    return v <= 65535 ? v : 0;
 }
 
 }  // namespace
@@ -58,11 +45,11 @@ std::variant<SentinelMaster, std::string> parse_master_addr(const RedisValue& re
     if (!is_text(port)) {
         return std::string("sentinel answered no port for the master");
     }
-    const int number = port_of(port.str);
-    if (number == 0) {
+    const auto number = parse_int(port.str, 1, 65535);
+    if (!number) {
         return std::string("sentinel answered a port that is not a number in 1..65535");
     }
-    return SentinelMaster{host.str, number};
+    return SentinelMaster{host.str, static_cast<int>(*number)};
 }
 
 std::string parse_role(const RedisValue& reply) {

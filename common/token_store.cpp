@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <map>
 
 #include <fmt/format.h>
@@ -14,6 +15,7 @@
 #include "common/identifiers.hpp"
 #include "common/lua_scripts.hpp"
 #include "common/redis_keys.hpp"
+#include "common/replica_wait.hpp"
 
 namespace tka {
 namespace {
@@ -105,6 +107,7 @@ std::optional<IssuedToken> run_create(RedisConnection& redis, const FenceObserve
     if (outcome_of(reply) != "ok") {
         deny(outcome_of(reply));
     }
+    confirm_replicated(redis);
     t.ttl = to_int(reply.elements.at(1).str);
     t.expires_at = to_int(reply.elements.at(2).str);
     fence_replicas(redis, observer);
@@ -139,40 +142,64 @@ IssuedToken TokenStore::refresh(const std::string& token_id, const std::string& 
     if (!ids::is_token_id(token_id)) {
         throw Denied(Refusal::unknown_token);
     }
+    IssuedToken t;
+    t.token_id = token_id;
+    t.password = passwords_ ? passwords_() : ids::new_token_password();
+    const std::string old_digest = crypto::sha256_hex(current_password);
+    const std::string new_digest = crypto::sha256_hex(t.password);
+    const auto started = std::chrono::steady_clock::now();
+    const auto budget = kRefreshRetryBudget * redis_.options().command_timeout;
+    for (int attempt = 0;; ++attempt) {
+        try {
+            refresh_once(t, old_digest, new_digest, now);
+            break;
+        } catch (const RedisError&) {
+            // Only a broken connection may hide a committed refresh; an error reply left
+            // the connection up and is final.
+            if (redis_.connected() || attempt == kRefreshRetries ||
+                std::chrono::steady_clock::now() - started >= budget) {
+                throw;
+            }
+            redis_.disconnect();  // reconnect now, without the backoff
+        }
+    }
+    fence_replicas(redis_, observer_);
+    return t;
+}
+
+void TokenStore::refresh_once(IssuedToken& t, const std::string& old_digest,
+                              const std::string& new_digest, UnixSeconds now) {
     const RedisValue org_reply =
-        redis_.command({"GET", keys::token_org(token_id)}).expect_ok("token refresh");
+        redis_.command({"GET", keys::token_org(t.token_id)}).expect_ok("token refresh");
     if (org_reply.is_nil() || !ids::is_org_id(org_reply.str)) {
         throw Denied(Refusal::unknown_token);
     }
-    const std::string& org_id = org_reply.str;
+    t.org_id = org_reply.str;
     // Constant-time check first; the script then re-checks the digest as a compare-and-set,
-    // so of several concurrent refreshes with one password exactly one wins.
-    const std::string old_digest = crypto::sha256_hex(current_password);
-    const RedisValue stored =
-        redis_.command({"HGET", keys::token(org_id, token_id), "pw"}).expect_ok("token refresh");
+    // so of several concurrent refreshes with one password exactly one wins. The new digest
+    // is stored already when an earlier attempt of this refresh committed.
+    const RedisValue stored = redis_.command({"HGET", keys::token(t.org_id, t.token_id), "pw"})
+                                  .expect_ok("token refresh");
     if (stored.is_nil()) {
         throw Denied(Refusal::unknown_token);
     }
-    if (!crypto::constant_time_equal(stored.str, old_digest)) {
+    const bool is_old = crypto::constant_time_equal(stored.str, old_digest);
+    const bool is_new = crypto::constant_time_equal(stored.str, new_digest);
+    if (!is_old && !is_new) {
         throw Denied(Refusal::wrong_password);
     }
-    IssuedToken t;
-    t.token_id = token_id;
-    t.org_id = org_id;
-    t.password = ids::new_token_password();
     auto reply = scripts::refresh_token().run(
-        redis_, {keys::org(org_id), keys::events()},
-        {keys::org_prefix(org_id), org_id, token_id, old_digest, crypto::sha256_hex(t.password),
-         std::to_string(now), kRetention, kMaxLen, keys::token_org(token_id)});
+        redis_, {keys::org(t.org_id), keys::events()},
+        {keys::org_prefix(t.org_id), t.org_id, t.token_id, old_digest, new_digest,
+         std::to_string(now), kRetention, kMaxLen, keys::token_org(t.token_id)});
     if (outcome_of(reply) != "ok") {
         deny(outcome_of(reply));
     }
+    confirm_replicated(redis_);
     t.ttl = to_int(reply.elements.at(1).str);
     t.expires_at = to_int(reply.elements.at(2).str);
     t.user_id = reply.elements.at(3).str;
     t.email = reply.elements.at(4).str;
-    fence_replicas(redis_, observer_);
-    return t;
 }
 
 namespace {
@@ -185,6 +212,7 @@ std::vector<std::string> run_revoke(RedisConnection& redis, const std::string& o
     std::vector<std::string> args{keys::org_prefix(org_id), org_id, std::to_string(now), kMaxLen};
     args.insert(args.end(), token_ids.begin(), token_ids.end());
     auto reply = scripts::revoke_tokens().run(redis, {keys::org(org_id), keys::events()}, args);
+    confirm_replicated(redis);
     std::vector<std::string> revoked;
     for (size_t i = 1; i < reply.elements.size(); ++i) {
         revoked.push_back(reply.elements[i].str);

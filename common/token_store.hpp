@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -58,11 +59,23 @@ struct AuthLookup {
     bool ok() const { return !refusal.has_value(); }
 };
 
+// Where refresh takes a new token password from (tests pin it; default: random).
+using PasswordSource = std::function<std::string()>;
+
+// A refresh whose connection breaks (I/O error, timeout) is retried with the same new
+// password on a fresh connection, at most this many times, and a retry starts only while
+// less than kRefreshRetryBudget x the command timeout has passed since the first attempt
+// began: with a Redis that hangs, two attempts, about 2x the command timeout in all.
+inline constexpr int kRefreshRetries = 2;
+inline constexpr int kRefreshRetryBudget = 2;
+
 class TokenStore {
   public:
-    // `observer`, when set, is told about every replica fence this store runs.
-    explicit TokenStore(RedisConnection& redis, FenceObserver observer = {})
-        : redis_(redis), observer_(std::move(observer)) {}
+    // `observer`, when set, is told about every replica fence this store runs;
+    // `passwords`, when set, replaces the random new password of refresh.
+    explicit TokenStore(RedisConnection& redis, FenceObserver observer = {},
+                        PasswordSource passwords = {})
+        : redis_(redis), observer_(std::move(observer)), passwords_(std::move(passwords)) {}
 
     // Mints a token for `email` in an already authenticated organization. With
     // replace_existing, every earlier live token of that e-mail is retired in the same
@@ -84,7 +97,11 @@ class TokenStore {
 
     // Rotates the password and restarts the TTL (the org's current TTL). Exactly one of
     // several concurrent refreshes with the same password succeeds; the replica fence runs
-    // after every success. Throws
+    // after every success. The new password is chosen before Redis is called; when the
+    // connection breaks, the same (old, new) pair is sent again on a fresh connection
+    // (kRefreshRetries), and the script answers a pair it already applied with the
+    // record it wrote, so a refresh whose answer was lost still returns the new password.
+    // Throws RedisError when every attempt broke, and
     // Denied(unknown_token | wrong_password | token_expired | token_revoked |
     // token_replaced | token_auth_off).
     IssuedToken refresh(const std::string& token_id, const std::string& current_password,
@@ -115,11 +132,15 @@ class TokenStore {
                             const std::array<std::uint8_t, 32>& password_digest, UnixSeconds now);
 
   private:
+    // One attempt of refresh: fills t's org, ttl, expiry, user and e-mail.
+    void refresh_once(IssuedToken& t, const std::string& old_digest, const std::string& new_digest,
+                      UnixSeconds now);
     AuthLookup authenticate_hex(const std::string& org_id, const std::string& user_id,
                                 const std::string& digest_hex, UnixSeconds now);
 
     RedisConnection& redis_;
     FenceObserver observer_;
+    PasswordSource passwords_;
 };
 
 }  // namespace tka

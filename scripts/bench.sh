@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# scripts/bench.sh: the benchmark suite of issue 4 (docs/benchmarks.md). Builds the bench
+# scripts/bench.sh: the benchmark suite (docs/benchmarks.md). Builds the bench
 # tools and the plugin in a Release tree, starts its own Redis / Mosquitto / tokend / proxy
 # processes on free 127.0.0.1 ports with generated configs in a temp dir, runs every
 # benchmark several times INTERLEAVED across variants (so machine noise hits all variants

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <map>
 
+#include "common/replica_wait.hpp"
 #include "tokenctl/secret_input.hpp"
 #include "tokenctl/validate.hpp"
 
@@ -18,6 +19,8 @@ namespace {
 struct RawArgs {
     std::string redis_url = kDefaultRedisUrl;
     RedisTlsOptions redis_tls;
+    std::string wait_replicas = "0";
+    std::string wait_ms = std::to_string(kDefaultWaitMs);
     bool json = false;
     std::string org_id;
     std::string name;
@@ -88,6 +91,17 @@ std::vector<Leaf> define(CLI::App& app, RawArgs& raw) {
     app.add_flag("--redis-tls-insecure", raw.redis_tls.insecure,
                  "do not verify Redis's certificate nor its name (testing only)")
         ->envname("TOKENCTL_REDIS_TLS_INSECURE");
+    app.add_option("--redis-wait-replicas", raw.wait_replicas,
+                   "after each change, wait until this many replicas hold it (Redis WAIT), "
+                   "else fail (0: do not wait)")
+        ->type_name("N")
+        ->envname(kRedisWaitReplicasEnv)
+        ->capture_default_str();
+    app.add_option("--redis-wait-ms", raw.wait_ms,
+                   "how long --redis-wait-replicas waits for the replicas, milliseconds")
+        ->type_name("MS")
+        ->envname(kRedisWaitMsEnv)
+        ->capture_default_str();
 
     std::vector<Leaf> leaves;
     auto* org = group(app, "org", "organizations: create, change, show, list");
@@ -185,6 +199,12 @@ Request validated(const Leaf& leaf, const RawArgs& raw, std::istream& in) {
     r.command = leaf.command;
     r.redis_url = raw.redis_url;
     r.redis_tls = raw.redis_tls;
+    try {
+        r.wait_replicas = parse_wait_replicas("--redis-wait-replicas", raw.wait_replicas);
+        r.wait_timeout = parse_wait_ms("--redis-wait-ms", raw.wait_ms);
+    } catch (const std::invalid_argument& e) {
+        throw UsageError(e.what());
+    }
     r.json = raw.json;
     if (leaf.command != Command::org_create && leaf.command != Command::org_list) {
         r.org_id = checked_org_id(raw.org_id);

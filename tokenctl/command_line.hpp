@@ -14,6 +14,8 @@ namespace tka::tokenctl {
 
 inline constexpr const char* kDefaultRedisUrl = "redis://127.0.0.1:6379";
 inline constexpr const char* kRedisUrlEnv = "TOKENCTL_REDIS_URL";
+inline constexpr const char* kRedisWaitReplicasEnv = "TOKENCTL_REDIS_WAIT_REPLICAS";
+inline constexpr const char* kRedisWaitMsEnv = "TOKENCTL_REDIS_WAIT_MS";
 
 // `args` excludes the program name. Returns nullopt after printing help to `out` (--help);
 // throws UsageError for anything malformed.

@@ -3,6 +3,7 @@
 // nothing unvalidated ever reaches Redis.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -38,6 +39,11 @@ struct Request {
     std::string legacy_key;            // key import: the cs_ key (stdin already read)
     std::string token_id;              // token revoke
     std::optional<std::string> email;  // token list --email, normalised
+
+    // --redis-wait-replicas / --redis-wait-ms (common/replica_wait.hpp): after each change,
+    // WAIT for this many replicas (0: off), for at most wait_timeout.
+    int wait_replicas = 0;
+    std::chrono::milliseconds wait_timeout{1000};
 };
 
 // A bad command line: wrong flags, malformed ids, values out of range. Exit status 2.

@@ -103,6 +103,8 @@ int run(const std::vector<std::string>& args, std::istream& in, std::ostream& ou
     }
     options.connect_timeout = kConnectTimeout;
     options.command_timeout = kCommandTimeout;
+    options.wait_replicas = request.wait_replicas;
+    options.wait_timeout = request.wait_timeout;
 
     try {
         RedisConnection redis(options);

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "common/errors.hpp"
+#include "common/replica_wait.hpp"
 #include "common/time_format.hpp"
 #include "tokend/request_log.hpp"
 #include "tokend/request_parsing.hpp"
@@ -16,8 +17,6 @@
 
 namespace tka::tokend {
 
-namespace {
-
 ApiResponse error_response(const ApiError& error) {
     ApiResponse r;
     r.status = error.status;
@@ -25,6 +24,8 @@ ApiResponse error_response(const ApiError& error) {
     r.error = error.code;
     return r;
 }
+
+namespace {
 
 ApiResponse ok_json(std::string body) {
     ApiResponse r;
@@ -35,6 +36,16 @@ ApiResponse ok_json(std::string body) {
 ApiResponse unavailable(const RedisError& e, Metrics& metrics) {
     metrics.redis_error();
     auto r = error_response(error_for_status(503));
+    r.detail = e.what();
+    return r;
+}
+
+// A write that too few replicas confirmed (--redis-wait-replicas): 503 saying so.
+ApiResponse not_replicated(const ReplicaWaitError& e, Metrics& metrics) {
+    metrics.redis_error();
+    ApiError error = error_for_status(503);
+    error.description = e.what();  // counts and milliseconds only, never a secret
+    auto r = error_response(error);
     r.detail = e.what();
     return r;
 }
@@ -139,6 +150,8 @@ ApiResponse Api::execute(const ApiRequest& request, TokenService& service) {
         } else {
             return error_response(error_for_status(404));  // not a token request
         }
+    } catch (const ReplicaWaitError& e) {
+        return not_replicated(e, metrics_);
     } catch (const RedisError& e) {
         return unavailable(e, metrics_);
     }

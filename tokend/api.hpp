@@ -23,6 +23,7 @@
 #include "tokend/metrics.hpp"
 #include "tokend/rate_limiter.hpp"
 #include "tokend/request_parsing.hpp"
+#include "tokend/responses.hpp"
 #include "tokend/token_service.hpp"
 #include "tokend/user_salt_cache.hpp"
 
@@ -59,6 +60,9 @@ struct ApiResponse {
     std::string token_id;  // token issued, refreshed or named
     std::string detail;    // cause of a 5xx for operators
 };
+
+// The JSON error answer for `error` (its status, code and description).
+ApiResponse error_response(const ApiError& error);
 
 class Api {
   public:

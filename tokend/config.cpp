@@ -11,6 +11,8 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "common/replica_wait.hpp"
+
 namespace tka::tokend {
 
 double Config::effective_burst() const {
@@ -59,6 +61,18 @@ namespace {
 bool readable(const std::string& path) {
     std::ifstream in(path);
     return in.good();
+}
+
+// --redis-wait-replicas / --redis-wait-ms as typed (CLI11 only collects the strings; the
+// one parser of common/ checks them). Returns an error message or "".
+std::string finish_wait(Config& c, const std::string& replicas, const std::string& ms) {
+    try {
+        c.redis_wait_replicas = parse_wait_replicas("--redis-wait-replicas", replicas);
+        c.redis_wait_ms = static_cast<int>(parse_wait_ms("--redis-wait-ms", ms).count());
+    } catch (const std::invalid_argument& e) {
+        return e.what();
+    }
+    return {};
 }
 
 // Checks done after CLI11 has filled `c`; returns an error message or "".
@@ -180,6 +194,19 @@ ConfigResult parse_config(const std::vector<std::string>& args) {
     app.add_flag("--redis-tls-insecure", c.redis_tls.insecure,
                  "do not verify Redis's certificate nor its name (testing only)")
         ->envname("TOKEND_REDIS_TLS_INSECURE");
+    std::string wait_replicas = std::to_string(c.redis_wait_replicas);
+    std::string wait_ms = std::to_string(c.redis_wait_ms);
+    app.add_option("--redis-wait-replicas", wait_replicas,
+                   "after each write, wait until this many replicas hold it (Redis WAIT), "
+                   "else answer 503 (0: do not wait)")
+        ->envname("TOKEND_REDIS_WAIT_REPLICAS")
+        ->type_name("N")
+        ->capture_default_str();
+    app.add_option("--redis-wait-ms", wait_ms,
+                   "how long --redis-wait-replicas waits for the replicas, milliseconds")
+        ->envname("TOKEND_REDIS_WAIT_MS")
+        ->type_name("MS")
+        ->capture_default_str();
     app.add_option("--rate-limit", c.rate_limit,
                    "requests per second per remote address (0: no limit)")
         ->envname("TOKEND_RATE_LIMIT")
@@ -306,6 +333,9 @@ ConfigResult parse_config(const std::vector<std::string>& args) {
     l.idle_timeout = HttpLimits::ms(idle_ms);
     l.write_timeout = HttpLimits::ms(write_ms);
     if (auto error = finish(c, listen); !error.empty()) {
+        return {std::nullopt, 2, error};
+    }
+    if (auto error = finish_wait(c, wait_replicas, wait_ms); !error.empty()) {
         return {std::nullopt, 2, error};
     }
     if (auto error = finish_throttle(t, allow_text, proxy_text); !error.empty()) {

@@ -35,6 +35,11 @@ struct Config {
     double rate_burst = 0;       // bucket size; 0 = max(1, ceil(2 * rate_limit))
     ThrottleOptions throttle;    // failure throttling, allow-list, reverse proxies
 
+    // Durability (common/replica_wait.hpp): WAIT for this many replicas after each write
+    // (0: off), for at most redis_wait_ms milliseconds.
+    int redis_wait_replicas = 0;
+    int redis_wait_ms = 1000;
+
     bool tls() const { return !tls_cert.empty(); }
     double effective_burst() const;
 };

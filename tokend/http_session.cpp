@@ -54,14 +54,6 @@ ApiResponse busy(std::string description) {
     return r;
 }
 
-ApiResponse from_error(const ApiError& error) {
-    ApiResponse r;
-    r.status = error.status;
-    r.error = error.code;
-    r.body = error_body(error);
-    return r;
-}
-
 bool is_disconnect(const error_code& ec) {
     return ec == http::error::end_of_stream || ec == net::error::eof ||
            ec == net::error::connection_reset || ec == net::error::broken_pipe ||
@@ -264,7 +256,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         keep_alive_ = false;
         version_ = 11;
         head_ = false;
-        respond(from_error(error));
+        respond(error_response(error));
     }
 
     void respond(ApiResponse answer) {

@@ -83,6 +83,8 @@ RedisOptions redis_options(const Config& config) {
     o.connect_timeout = std::chrono::milliseconds(config.redis_timeout_ms);
     o.command_timeout = std::chrono::milliseconds(config.redis_timeout_ms);
     o.max_backoff = std::chrono::milliseconds(1000);
+    o.wait_replicas = config.redis_wait_replicas;
+    o.wait_timeout = std::chrono::milliseconds(config.redis_wait_ms);
     return o;
 }
 

@@ -1,8 +1,11 @@
 // Refresh: TokenStore::refresh moves a live connection's deadline to the new expires_at
-// (the device need not reconnect), and the old password stops working for new connects.
+// (the device need not reconnect), the old password stops working for new connects, and a
+// refresh whose answer was lost is retried into the new password.
 #include <catch2/catch.hpp>
 
+#include "common/crypto.hpp"
 #include "tests/e2e/e2e_fixture.hpp"
+#include "tests/support/reply_dropping_proxy.hpp"
 
 using namespace tka;
 using namespace tka::e2e;
@@ -66,4 +69,33 @@ TEST_CASE("a refresh shortly before expiry still keeps the connection", "[e2e][r
     CHECK_FALSE(client.wait_disconnected(until(old_expiry + kCloseWindow + 300ms)).has_value());
     CHECK(client.connected());
     check_closed_in_window(client, steady_at(second.expires_at));
+}
+
+// Redis applies the refresh but its answer never reaches the store (the proxy drops it):
+// the store sends the same refresh again and gets the new password, which the broker takes.
+TEST_CASE("a refresh whose answer was lost still yields a password the broker accepts",
+          "[e2e][refresh][consistency]") {
+    Backend backend;
+    MosquittoBroker broker(token_broker(backend.redis));
+    test::ReplyDroppingProxy proxy(backend.redis.port());
+    RedisOptions options = backend.redis.options();
+    options.endpoint = parse_redis_url(proxy.url());
+    options.command_timeout = 300ms;
+    RedisConnection via_proxy(options);
+
+    const auto org = backend.org("acme", 3600);
+    // Redis caches the script on its first use; from then on a refresh is one EVALSHA.
+    const auto warm = backend.mint(org, "warm@example.com");
+    backend.tokens.refresh(warm.token_id, warm.password, unix_now());
+    const auto first = backend.mint(org, "alice@example.com");
+    proxy.drop_replies_after(crypto::sha256_hex(first.password));
+    const auto second = TokenStore(via_proxy).refresh(first.token_id, first.password, unix_now());
+    INFO("dropped: " << proxy.dropped());
+    REQUIRE(proxy.dropped().rfind("*5\r\n$2\r\nok\r\n", 0) == 0);
+
+    MqttClient client;
+    const int rc = connect_with(client, broker.port(), "alice-phone", first);
+    INFO("old password: CONNACK " << rc);
+    CHECK(refused(rc));
+    CHECK(connect_with(client, broker.port(), "alice-phone", second) == 0);
 }

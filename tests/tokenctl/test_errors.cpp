@@ -117,3 +117,32 @@ TEST_CASE("Redis errors never show the URL's password", "[tokenctl][errors]") {
     require_one_line_error(from_env);
     CHECK(from_env.err.find("hunter2pw") == std::string::npos);
 }
+
+TEST_CASE("bad --redis-wait-* values are usage errors", "[tokenctl][errors]") {
+    RedisServer redis;
+    auto args = GENERATE(values<std::vector<std::string>>({
+        {"--redis-wait-replicas", "-1", "org", "list"},
+        {"--redis-wait-replicas", "many", "org", "list"},
+        {"--redis-wait-ms", "0", "org", "list"},
+        {"org", "list", "--redis-wait-ms", "61000"},
+    }));
+    auto result = tokenctl(redis, args);
+    require_one_line_error(result);
+    CHECK(result.exit_code == 2);
+    CHECK(result.err.find("--redis-wait-") != std::string::npos);
+}
+
+TEST_CASE("waiting for 1 replica without a replica: a change fails saying it was not confirmed",
+          "[tokenctl][errors]") {
+    RedisServer redis;
+    auto org = create_org(redis, "Acme");
+    auto result = tokenctl(redis, {"--redis-wait-replicas", "1", "--redis-wait-ms", "100", "org",
+                                   "set", org.org_id, "--ttl", "600"});
+    require_one_line_error(result);
+    CHECK(result.exit_code == 3);
+    CHECK(result.err.find("the write was not confirmed by 1 replica within 100 ms") !=
+          std::string::npos);
+    // Reading needs no replica.
+    auto shown = tokenctl(redis, {"--redis-wait-replicas", "1", "org", "show", org.org_id});
+    CHECK(shown.exit_code == 0);
+}

@@ -245,3 +245,16 @@ TEST_CASE("create refuses wrong credentials and bad input", "[tokend][create]") 
         TKA_REQUIRE_STATUS(r, 200, tokend);
     }
 }
+
+TEST_CASE("waiting for 1 replica without a replica: 503 saying the write was not confirmed",
+          "[tokend][create]") {
+    RedisServer redis;
+    Tokend tokend(redis.url(), {"--redis-wait-replicas", "1", "--redis-wait-ms", "100"});
+    TestOrg org = make_org(redis, 3600);
+    auto client = tokend.client();
+
+    auto r = post_json(client, "/v2/tokens/create", create_body(org, "user@example.com"));
+    TKA_REQUIRE_ERROR(r, 503, "temporarily_unavailable", tokend);
+    CHECK(r.json["error_description"] ==
+          "the write was not confirmed by 1 replica within 100 ms (0 acknowledged)");
+}

@@ -291,3 +291,40 @@ TEST_CASE("config: Redis TLS flags and their environment variables", "[tokend][u
     CHECK_THAT(error_of({"--redis-tls-insecure"}, "unix:///tmp/redis.sock"),
                Catch::Matchers::Contains("need a TLS --redis-url"));
 }
+
+TEST_CASE("config: --redis-wait-replicas and --redis-wait-ms", "[tokend][unit]") {
+    auto defaults = parse_config(kRequired);
+    REQUIRE(defaults.config);
+    CHECK(defaults.config->redis_wait_replicas == 0);
+    CHECK(defaults.config->redis_wait_ms == 1000);
+
+    auto flags = parse_config(with({"--redis-wait-replicas", "2", "--redis-wait-ms", "250"}));
+    REQUIRE(flags.config);
+    CHECK(flags.config->redis_wait_replicas == 2);
+    CHECK(flags.config->redis_wait_ms == 250);
+
+    ScopedEnv replicas("TOKEND_REDIS_WAIT_REPLICAS", "1");
+    ScopedEnv wait_ms("TOKEND_REDIS_WAIT_MS", "3000");
+    auto env = parse_config(kRequired);
+    REQUIRE(env.config);
+    CHECK(env.config->redis_wait_replicas == 1);
+    CHECK(env.config->redis_wait_ms == 3000);
+}
+
+TEST_CASE("config: bad --redis-wait-* values are refused naming the option", "[tokend][unit]") {
+    auto [args, option] = GENERATE(table<std::vector<std::string>, std::string>({
+        {with({"--redis-wait-replicas", "-1"}), "--redis-wait-replicas"},
+        {with({"--redis-wait-replicas", "1.5"}), "--redis-wait-replicas"},
+        {with({"--redis-wait-replicas", "65"}), "--redis-wait-replicas"},
+        {with({"--redis-wait-replicas", ""}), "--redis-wait-replicas"},
+        {with({"--redis-wait-ms", "0"}), "--redis-wait-ms"},
+        {with({"--redis-wait-ms", "60001"}), "--redis-wait-ms"},
+        {with({"--redis-wait-ms", "1s"}), "--redis-wait-ms"},
+    }));
+    auto r = parse_config(args);
+    CHECK_FALSE(r.config);
+    CHECK(r.exit_code == 2);
+    CHECK(r.message.rfind(option, 0) == 0);
+    CHECK(r.message.find(" must be a whole number") != std::string::npos);
+    CHECK(r.message.find('\n') == std::string::npos);
+}
