@@ -108,28 +108,33 @@ local function sweep(prefix, orgkey, bits, now, keep, budget)
   local pos = tonumber(redis.call('HGET', orgkey, 'sweep') or '0') or 0
   local total = 2 ^ (bits + 1) - 1
   local removed = 0
-  for _ = 1, budget do
+  for _ = 1, math.min(budget, total) do
     if pos >= total then pos = 0 end
     local g, p = 0, pos + 1
     while p >= 2 do p = math.floor(p / 2); g = g + 1 end
     local ub = prefix .. UB .. g .. ':' .. string.format('%x', pos + 1 - 2 ^ g)
     local all = redis.call('HGETALL', ub)
-    if #all > 0 then
+    local dead = false
+    for j = 1, #all, 2 do
+      local f, v = all[j], all[j + 1]
+      -- expires_at at byte 6, the digest at 14..45, the user at 46..57 (REC).
+      if #f == 16 and struct.unpack('>I4', v, 6) + keep <= now then
+        redis.call('HDEL', ub, f)
+        pw_del(prefix, bits, string.sub(v, 14, 45))
+        redis.call('HDEL', tokidx(f), f)
+        removed = removed + 1
+        dead = true
+      end
+    end
+    if dead then
+      -- E-mail fields of users left without a record in this bucket.
       local users, emails = {}, {}
       for j = 1, #all, 2 do
-        local f = all[j]
-        if #f == 16 then
-          local r = unpack_rec(all[j + 1])
-          if r.ex + keep <= now then
-            redis.call('HDEL', ub, f)
-            pw_del(prefix, bits, r.pw)
-            redis.call('HDEL', tokidx(f), f)
-            removed = removed + 1
-          else
-            users[r.user] = true
-          end
-        else
+        local f, v = all[j], all[j + 1]
+        if #f ~= 16 then
           emails[#emails + 1] = f
+        elseif struct.unpack('>I4', v, 6) + keep > now then
+          users[string.sub(v, 46, 57)] = true
         end
       end
       for _, u in ipairs(emails) do
@@ -193,9 +198,9 @@ if replace == '1' then
       local all = redis.call('HGETALL', ub)
       for j = 1, #all, 2 do
         local f = all[j]
-        if #f == 16 then
+        if #f == 16 and string.sub(all[j + 1], 46, 57) == user then
           local r = unpack_rec(all[j + 1])
-          if r.user == user and r.st == 'a' and r.ex > now then
+          if r.st == 'a' and r.ex > now then
             r.st = 'p'
             redis.call('HSET', ub, f, pack_rec(r))
             pw_del(prefix, bits, r.pw)
@@ -323,6 +328,35 @@ if r.ex + keep <= now then return {'unknown_token'} end
 if r.st ~= 'a' then return {'revoked'} end
 if r.ex <= now then return {'expired'} end
 return {'ok', id, user, tostring(r.ex)}
+)lua"));
+    return script;
+}
+
+const LuaScript& import_token() {
+    static const LuaScript script("import_token", with_layout(R"lua(
+local prefix, id, user, email, pw, rec, loc = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5],
+  ARGV[6], ARGV[7]
+local indexed, live = ARGV[8], ARGV[9]
+if redis.call('HEXISTS', KEYS[2], id) == 1 then return {0} end
+local org = redis.call('HMGET', KEYS[1], 'bits', 'n')
+local bits, n = tonumber(org[1] or '0'), tonumber(org[2] or '0')
+local gen = string.char(bits)
+redis.call('HSET', bucket(prefix, UB, bits, user), user, email, id, rec)
+if indexed == '1' then
+  redis.call('HSET', bucket(prefix, PB, bits, pw), pw, id .. user .. gen)
+end
+redis.call('HSET', KEYS[2], id, loc .. gen)
+n = n + 1
+if n > PER_BUCKET * 2 ^ bits and bits < MAXBITS then
+  redis.call('HSET', KEYS[1], 'n', n, 'bits', bits + 1)
+else
+  redis.call('HSET', KEYS[1], 'n', n)
+end
+if live == '1' then
+  event(KEYS[3], ARGV[15], 'type', 'token.created', 'org', ARGV[10], 'token', ARGV[11],
+        'user', ARGV[12], 'pw', ARGV[13], 'exp', ARGV[14])
+end
+return {1}
 )lua"));
     return script;
 }

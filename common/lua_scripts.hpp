@@ -83,6 +83,13 @@ const LuaScript& authenticate();
 // org (cursor in the org hash) with their index entries. -> {"ok", records deleted} |
 // {"unknown_org"}
 const LuaScript& sweep_expired();
+// tokenctl migrate: writes one token read from the previous layout.
+// KEYS: org, token index bucket, events. ARGV: prefix, token id bytes, user bytes, email,
+//   digest bytes, packed record, token index value without its generation byte,
+//   indexed (1: active, gets a password index entry), live (1: announce token.created),
+//   org_id, token id text, user hex, digest hex, expires_at, maxlen
+// -> {1} written | {0} the token index has it already
+const LuaScript& import_token();
 
 // Replica registry (common/replica_lease.hpp). Both read Redis's clock with TIME.
 // KEYS: replicas (zset), replicas_applied (hash), events.

@@ -10,6 +10,7 @@
 
 #include "common/crypto.hpp"
 #include "common/errors.hpp"
+#include "common/expiry_sweep.hpp"
 #include "common/identifiers.hpp"
 #include "common/org_store.hpp"
 #include "common/redis_keys.hpp"
@@ -231,4 +232,36 @@ TEST_CASE_METHOD(Fixture, "records in older bucket generations are found and rep
     CHECK(live("u@example.com") == 1);
     CHECK(tokens.list_email(org, "u@example.com", kNow).size() == 3);
     CHECK(tokens.list(org.org_id, kNow).size() == 83);
+}
+
+TEST_CASE_METHOD(Fixture, "the background sweep cleans every org, idle ones too") {
+    auto idle = orgs.create("Idle", 600, true, kNow).org;
+    const tka::UnixSeconds long_ago = kNow - 3 * 3600;
+    for (int i = 0; i < 100; ++i) {
+        std::string email = "old";
+        email.append(std::to_string(i)).append("@example.com");
+        tokens.create(idle, email, false, long_ago);
+        tokens.create(org, email, false, long_ago);
+    }
+    tka::ExpirySweep sweep;
+    std::int64_t deleted = 0;
+    for (int pass = 0; pass < 10; ++pass) {
+        const auto r = sweep.pass(redis, kNow, 16);
+        CHECK(r.buckets <= 16);
+        deleted += r.deleted;
+    }
+    CHECK(deleted == 200);
+    const auto kept = tokens.create(idle, "kept@example.com", false, kNow);
+    CHECK(redis.command({"HGET", tka::keys::org(idle.org_id), "n"}).str == "1");
+    CHECK(redis.command({"HGET", tka::keys::org(org.org_id), "n"}).str == "0");
+    CHECK(tokens.authenticate(idle.org_id, kept.user_id, kept.password, kNow).ok());
+    // Nothing left of them: only the kept token's record, its index entries and e-mail.
+    long long fields = 0;
+    for (const auto& k : redis.command({"KEYS", "tka:*"}).elements) {
+        if (k.str.find(":u:") != std::string::npos || k.str.find(":p:") != std::string::npos ||
+            k.str.rfind("tka:tok:", 0) == 0) {
+            fields += redis.command({"HLEN", k.str}).integer;
+        }
+    }
+    CHECK(fields == 4);
 }
