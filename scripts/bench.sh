@@ -871,17 +871,20 @@ bench_redis_memory() {
     done
     echo
     echo "### redis_memory: $n live tokens in one org, $creates creates"
-    echo "(used_memory after - before load_tokens, stream included; Redis CPU = used_cpu_user +"
-    echo "used_cpu_sys delta; evalsha us = commandstats usec_per_call: the create script while"
-    echo "loading this tree, the create and fence scripts while minting; baseline = $LAYOUT_BASELINE_REV)"
+    echo "(B/token: used_memory after - before load_tokens / tokens, stream included; CPU us:"
+    echo "Redis used_cpu_user + used_cpu_sys delta per token; load evalsha: commandstats"
+    echo "usec_per_call of EVALSHA while loading (the create script alone; '-': the loader writes"
+    echo "plain commands); mint evalsha: the same while minting (create and replica fence"
+    echo "scripts, one each per create); baseline = $LAYOUT_BASELINE_REV)"
     echo
-    printf '| %-12s | %10s | %9s | %9s | %8s | %10s | %12s | %10s | %12s | %12s |\n' variant "B/token" "MB" keys stream "load tok/s" "load CPU us" "creates/s" "create CPU us" "create evalsha us"
-    printf '| %-12s | %10s | %9s | %9s | %8s | %10s | %12s | %10s | %12s | %12s |\n' --- ---: ---: ---: ---: ---: ---: ---: ---: ---:
+    printf '| %-10s | %8s | %6s | %9s | %7s | %10s | %11s | %12s | %9s | %13s | %12s |\n' variant "B/token" "MB" keys stream "load tok/s" "load CPU us" "load evalsha" "creates/s" "create CPU us" "mint evalsha"
+    printf '| %-10s | %8s | %6s | %9s | %7s | %10s | %11s | %12s | %9s | %13s | %12s |\n' --- ---: ---: ---: ---: ---: ---: ---: ---: ---: ---:
     for v in "${variants[@]}"; do
-        printf '| %-12s | %10s | %9s | %9s | %8s | %10s | %12s | %10s | %12s | %12s |\n' "$v" \
-            "$(median rm "$v" per_token)" "$(median rm "$v" used_mb)" "$(median rm "$v" keys)" \
-            "$(median rm "$v" stream)" "$(median rm "$v" load_rate)" "$(median rm "$v" load_cpu_us)" \
-            "$(median rm "$v" create_rate)" "$(median rm "$v" create_cpu_us)" "$(median rm "$v" create_evalsha_us)"
+        printf '| %-10s | %8s | %6s | %9s | %7s | %10s | %11s | %12s | %9s | %13s | %12s |\n' "$v" \
+            "$(median_int rm "$v" per_token)" "$(median_int rm "$v" used_mb)" "$(median_int rm "$v" keys)" \
+            "$(median_int rm "$v" stream)" "$(median_int rm "$v" load_rate)" "$(median rm "$v" load_cpu_us)" \
+            "$(median rm "$v" load_evalsha_us)" "$(median_int rm "$v" create_rate)" \
+            "$(median rm "$v" create_cpu_us)" "$(median rm "$v" create_evalsha_us)"
     done
 }
 

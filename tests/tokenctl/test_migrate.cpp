@@ -13,6 +13,7 @@
 #include "common/time_format.hpp"
 #include "common/token_store.hpp"
 #include "tests/support/denied_reason.hpp"
+#include "tests/support/legacy_tokens.hpp"
 #include "tests/tokenctl/tokenctl_harness.hpp"
 
 using namespace tka;
@@ -20,42 +21,12 @@ using namespace tka::test;
 
 namespace {
 
-struct OldToken {
-    std::string token_id;
-    std::string password;
-    std::string user_id;
-};
+using OldToken = IssuedToken;
 
-// What the previous create_token script wrote for one token (and revoke_tokens, for a
-// revoked one: status changed, password lookup deleted).
 OldToken write_old_token(RedisConnection& c, const Organization& org, const std::string& email,
                          const std::string& status, UnixSeconds created, UnixSeconds expires,
                          UnixSeconds refreshed = 0, std::optional<OldToken> same = {}) {
-    const OldToken t = same ? *same
-                            : OldToken{ids::new_token_id(), ids::new_token_password(),
-                                       ids::derive_user_id(org.user_salt, email)};
-    const std::string pw = crypto::sha256_hex(t.password);
-    const std::string purge = std::to_string(expires + 3600);
-    const std::string key = keys::legacy::token(org.org_id, t.token_id);
-    c.command({"HSET", key, "user_id", t.user_id, "email", email, "pw", pw, "status", status,
-               "created_at", std::to_string(created), "expires_at", std::to_string(expires), "ttl",
-               std::to_string(expires - std::max(created, refreshed)), "refreshed_at",
-               std::to_string(refreshed)})
-        .expect_ok("HSET");
-    c.command({"EXPIREAT", key, purge}).expect_ok("EXPIREAT");
-    if (status == "active") {
-        c.command({"SET", keys::legacy::password(org.org_id, pw), t.token_id, "EXAT", purge})
-            .expect_ok("SET");
-    }
-    c.command({"SADD", keys::legacy::user_tokens(org.org_id, t.user_id), t.token_id})
-        .expect_ok("SADD");
-    c.command({"SADD", keys::legacy::user_live_tokens(org.org_id, t.user_id), t.token_id})
-        .expect_ok("SADD");
-    c.command({"ZADD", keys::legacy::org_tokens(org.org_id), std::to_string(expires), t.token_id})
-        .expect_ok("ZADD");
-    c.command({"SET", keys::legacy::token_org(t.token_id), org.org_id, "EXAT", purge})
-        .expect_ok("SET");
-    return t;
+    return write_legacy_token(c, org, email, status, created, expires, refreshed, same);
 }
 
 long long old_keys(RedisConnection& c) {
