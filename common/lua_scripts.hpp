@@ -5,10 +5,10 @@
 // (docs/redis-layout.md) share the org's hash tag and therefore its Cluster slot.
 // What this means for deployments: on a single Redis or a Sentinel-managed primary every
 // script works as is. Redis Cluster would need more: the event stream and the token index
-// (`tka:tok:*`, written by create and deleted by the sweep) are global keys outside the
-// org's slot, and the bucket keys a script derives are not declared in KEYS (Cluster runs
-// such scripts only while every key lives on the node, and refuses them on a cross-slot
-// access). docs/redis-layout.md#redis-cluster says what moving there takes.
+// (`tka:tok:*`, written by create, deleted by the sweep) are global keys outside the org's
+// slot, and Cluster lets a script touch undeclared keys only in the slot of its declared
+// ones (the bucket keys are; those two are not). docs/redis-layout.md#redis-cluster says
+// what moving there takes.
 // Every script answers with an array whose first element is "ok", the name of a
 // tka::Refusal (common/refusal.hpp, read back with parse_refusal), or "stale_salt" (create:
 // read the org's salt again and retry). Identifiers travel as raw bytes (token id 16, user
@@ -65,7 +65,8 @@ const LuaScript& create_token();
 //   retention, maxlen
 // -> {"ok", ttl, expires_at, user_id, email} | {reason}. When the record already holds the
 // new digest (active, unexpired), the refresh was applied before and its reply lost: the
-// answer is "ok" with that refresh's ttl, expires_at, user and e-mail, nothing changes.
+// answer is "ok" with that refresh's ttl, expires_at, user and e-mail, nothing changes (or
+// revoked / replaced / expired when the token has ended since).
 const LuaScript& refresh_token();
 // KEYS: org, events. ARGV: prefix, org_id, now, maxlen, then per token: id bytes, id text,
 //   user bytes, user hex, record generation

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdio>
 #include <exception>
+#include <optional>
 #include <thread>
 
 #include "common/layout_migration.hpp"
@@ -86,9 +87,16 @@ int main(int argc, char** argv) {
             // Redis not reachable yet: the workers report that on their own.
         }
         // Deletes token records past their retention in every organization.
-        ExpirySweeper sweeper(redis_options(config), [&server](const std::string& error) {
-            server.log().write_line(event_line({{"event", "sweep_failed"}, {"error", error}}));
-        });
+        std::optional<ExpirySweeper> sweeper;
+        if (config.sweep_interval_ms > 0) {
+            sweeper.emplace(
+                redis_options(config),
+                [&server](const std::string& error) {
+                    server.log().write_line(
+                        event_line({{"event", "sweep_failed"}, {"error", error}}));
+                },
+                std::chrono::milliseconds(config.sweep_interval_ms));
+        }
 
         std::atomic<bool> finished{false};
         std::thread signal_thread([&] {
