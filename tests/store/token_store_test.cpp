@@ -165,8 +165,8 @@ TEST_CASE_METHOD(Fixture, "the refresh script answers a retried refresh as the f
              std::to_string(now), "3600", "100000"});
     };
     const auto first = refresh(kNow + 10);
-    const std::size_t events = all_events(redis).size();
     orgs.update(org.org_id, 600, std::nullopt);  // a later TTL change does not alter it
+    const std::size_t events = all_events(redis).size();
     const auto again = refresh(kNow + 20);
     REQUIRE(first.elements.size() == 5);
     REQUIRE(again.elements.size() == 5);
