@@ -24,7 +24,8 @@ namespace tka {
 // Expired token records stay readable this long after expires_at; then readers treat them as
 // gone and the sweep deletes them (docs/redis-layout.md#expiry).
 inline constexpr std::int64_t kExpiredRetentionSeconds = 3600;
-// User buckets each create sweeps (its org's sweep cursor moves on by this many).
+// User buckets every 8th create of an org sweeps (its org's sweep cursor moves on by this
+// many); a bucket holds about 32 records, so deletion outpaces creation.
 inline constexpr int kSweepBucketsPerCreate = 1;
 
 struct IssuedToken {

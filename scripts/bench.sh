@@ -757,7 +757,7 @@ bench_sync() {
         sleep 0.5
         record sync on during_ok "$during"; record sync on during_redis "$during_redis"
         record sync on after_ok "$ok"
-        record sync on after_memory "$(grep -c "after-$rep-.*from the replica" "$TMP/s_on.log" || true)"
+        record sync on after_memory "$(grep -c "from the replica.*after-$rep-" "$TMP/s_on.log" || true)"
         record sync on after_gets "$(($(redis_get_calls "$rport") - before))"
         stop_pid "${PID[s_on]}"
         # The same store with the replica off: the broker's RSS without the replica.
