@@ -4,6 +4,8 @@
 
 #include "common/crypto.hpp"
 #include "common/errors.hpp"
+#include "common/redis_keys.hpp"
+#include "common/token_record.hpp"
 
 namespace tka {
 
@@ -15,6 +17,18 @@ RedisValue LuaScript::run(RedisConnection& redis, const std::vector<std::string>
     RedisValue reply = eval(redis, keys, args);
     reply.expect_ok("Lua script " + name_);
     return reply;
+}
+
+void LuaScript::load(RedisConnection& redis) const {
+    redis.command({"SCRIPT", "LOAD", source_}).expect_ok("SCRIPT LOAD " + name_);
+}
+
+std::vector<std::string> LuaScript::evalsha_command(const std::vector<std::string>& keys,
+                                                    const std::vector<std::string>& args) const {
+    std::vector<std::string> argv{"EVALSHA", sha1_, std::to_string(keys.size())};
+    argv.insert(argv.end(), keys.begin(), keys.end());
+    argv.insert(argv.end(), args.begin(), args.end());
+    return argv;
 }
 
 RedisValue LuaScript::eval(RedisConnection& redis, const std::vector<std::string>& keys,
@@ -34,29 +48,124 @@ RedisValue LuaScript::eval(RedisConnection& redis, const std::vector<std::string
 namespace scripts {
 namespace {
 
-// Helpers shared by the scripts: moving a key's expiry only ever later.
-constexpr const char* kPrelude = R"lua(
-local function extend_expiry(key, at)
-  local cur = redis.call('EXPIRETIME', key)
-  if cur < 0 or cur < at then redis.call('EXPIREAT', key, at) end
+// Helpers shared by the token scripts: the compact layout's bucket names (derived from the
+// org prefix exactly as common/redis_keys.cpp builds them), the record codec of
+// common/token_record.hpp, and the sweep that deletes records past their retention.
+std::string layout_prelude() {
+    std::string p = "local UB, PB, TOKIDX = '";
+    p.append(keys::kUserBucketInfix).append("', '").append(keys::kPasswordBucketInfix);
+    p.append("', '").append(keys::kTokenIndexPrefix).append("'\n");
+    p.append("local MAXBITS, PER_BUCKET = ").append(std::to_string(layout::kMaxBucketBits));
+    p.append(", ").append(std::to_string(layout::kRecordsPerBucket)).append("\n");
+    p.append(R"lua(
+local REC = '>c1I4I4I4c32c12'
+local function top20(raw)
+  local a, b, c = string.byte(raw, 1, 3)
+  return a * 4096 + b * 16 + math.floor(c / 16)
+end
+-- The bucket of generation g that the identifier `raw` (its bytes) falls into.
+local function bucket(prefix, infix, g, raw)
+  return prefix .. infix .. g .. ':' .. string.format('%x', math.floor(top20(raw) / 2 ^ (MAXBITS - g)))
+end
+local function unpack_rec(v)
+  local st, cr, ex, rf, pw, user = struct.unpack(REC, v)
+  return {st = st, cr = cr, ex = ex, rf = rf, pw = pw, user = user}
+end
+local function pack_rec(r)
+  return struct.pack(REC, r.st, r.cr, r.ex, r.rf, r.pw, r.user)
+end
+local function tokidx(raw)
+  return TOKIDX .. string.format('%02x%02x', string.byte(raw, 1, 2))
+end
+local function uuid(raw)
+  local h = string.gsub(raw, '.', function(c) return string.format('%02x', string.byte(c)) end)
+  return string.sub(h, 1, 8) .. '-' .. string.sub(h, 9, 12) .. '-' .. string.sub(h, 13, 16) ..
+         '-' .. string.sub(h, 17, 20) .. '-' .. string.sub(h, 21, 32)
+end
+-- Password index: entries never move, so a digest is looked for from the newest
+-- generation down (HGET/HDEL of a missing bucket costs next to nothing).
+local function pw_find(prefix, bits, pw)
+  for g = bits, 0, -1 do
+    local v = redis.call('HGET', bucket(prefix, PB, g, pw), pw)
+    if v then return v end
+  end
+  return nil
+end
+local function pw_del(prefix, bits, pw)
+  for g = bits, 0, -1 do
+    if redis.call('HDEL', bucket(prefix, PB, g, pw), pw) == 1 then return end
+  end
 end
 local function event(stream, maxlen, ...)
   redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*', ...)
 end
-)lua";
+-- Deletes the records of `budget` user buckets that are past expires_at + keep (as Redis
+-- would have expired them), with their password and token index entries and the e-mail
+-- fields of users left without a record in that bucket. The org hash's `sweep` field is
+-- the cursor over every bucket of every generation (position p: generation
+-- floor(log2(p + 1)), index p + 1 - 2^generation). Returns the records deleted.
+local function sweep(prefix, orgkey, bits, now, keep, budget)
+  local pos = tonumber(redis.call('HGET', orgkey, 'sweep') or '0') or 0
+  local total = 2 ^ (bits + 1) - 1
+  local removed = 0
+  for _ = 1, math.min(budget, total) do
+    if pos >= total then pos = 0 end
+    local g, p = 0, pos + 1
+    while p >= 2 do p = math.floor(p / 2); g = g + 1 end
+    local ub = prefix .. UB .. g .. ':' .. string.format('%x', pos + 1 - 2 ^ g)
+    local all = redis.call('HGETALL', ub)
+    local dead = false
+    for j = 1, #all, 2 do
+      local f, v = all[j], all[j + 1]
+      -- expires_at at byte 6, the digest at 14..45, the user at 46..57 (REC).
+      if #f == 16 and struct.unpack('>I4', v, 6) + keep <= now then
+        redis.call('HDEL', ub, f)
+        pw_del(prefix, bits, string.sub(v, 14, 45))
+        redis.call('HDEL', tokidx(f), f)
+        removed = removed + 1
+        dead = true
+      end
+    end
+    if dead then
+      -- E-mail fields of users left without a record in this bucket.
+      local users, emails = {}, {}
+      for j = 1, #all, 2 do
+        local f, v = all[j], all[j + 1]
+        if #f ~= 16 then
+          emails[#emails + 1] = f
+        elseif struct.unpack('>I4', v, 6) + keep > now then
+          users[string.sub(v, 46, 57)] = true
+        end
+      end
+      for _, u in ipairs(emails) do
+        if not users[u] then redis.call('HDEL', ub, u) end
+      end
+    end
+    pos = pos + 1
+  end
+  redis.call('HSET', orgkey, 'sweep', pos)
+  if removed > 0 then redis.call('HINCRBY', orgkey, 'n', -removed) end
+  return removed
+end
+)lua");
+    return p;
+}
 
-std::string with_prelude(const char* body) {
-    return std::string(kPrelude) + body;
+std::string with_layout(const char* body) {
+    return layout_prelude() + body;
 }
 
 }  // namespace
 
 const LuaScript& create_token() {
-    static const LuaScript script("create_token", with_prelude(R"lua(
-local prefix, org_id, id, user, email, pw = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
-local replace, now, keep, maxlen = ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9]), ARGV[10]
-local key_digest, salt_digest = ARGV[12], ARGV[13]
-local org = redis.call('HMGET', KEYS[1], 'token_auth', 'ttl', 'user_salt')
+    static const LuaScript script("create_token", with_layout(R"lua(
+local prefix, org_id, id, id_s, user, user_s, email =
+  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local pw, pw_s, replace, now, keep, maxlen = ARGV[8], ARGV[9], ARGV[10], tonumber(ARGV[11]),
+  tonumber(ARGV[12]), ARGV[13]
+local key_digest, salt_digest, loc, budget, emit = ARGV[14], ARGV[15], ARGV[16],
+  tonumber(ARGV[17]), ARGV[18]
+local org = redis.call('HMGET', KEYS[1], 'token_auth', 'ttl', 'user_salt', 'bits', 'n')
 if not org[2] then return {'unknown_org'} end
 -- The secret key check, when the caller passes the SHA-256 hex of the presented key ('' only
 -- from in-process callers that authenticated otherwise). Every key of the org is compared,
@@ -79,130 +188,114 @@ end
 if org[1] ~= '1' then return {'token_auth_off'} end
 local ttl = tonumber(org[2])
 local exp = now + ttl
--- Numbers as strings once (redis.call would format each number argument anew).
-local now_s, exp_s, purge_s = ARGV[8], tostring(exp), tostring(exp + keep)
--- Moves a key's expiry to `at` unless it is later already: one call for a key that has an
--- expiry (GT), three for a key without one (GT treats that as infinite).
-local function later_expiry(key, at)
-  if redis.call('EXPIREAT', key, at, 'GT') == 0 and redis.call('TTL', key) == -1 then
-    redis.call('EXPIREAT', key, at)
-  end
-end
--- user_key: every token of the user whose record may still exist (token list --email,
--- revoke by e-mail). live_key: the ones that may still be live, for replace_existing.
--- Invariant: while live_key exists it holds every active, unexpired token of the user.
--- When it does not (data from before it existed, or it expired before a refreshed token),
--- it is rebuilt from user_key.
-local user_key = prefix .. 'user:' .. user
-local live_key = prefix .. 'live:' .. user
+local bits, n = tonumber(org[4] or '0'), tonumber(org[5] or '0')
 local result = {'ok', tostring(ttl), tostring(exp)}
--- (Redis deletes empty sets: an empty answer means live_key does not exist.)
-local candidates
 if replace == '1' then
-  candidates = redis.call('SMEMBERS', live_key)
-else
-  candidates = redis.call('SRANDMEMBER', live_key, 2)  -- prune a few dead ones
-end
-if #candidates == 0 then candidates = redis.call('SMEMBERS', user_key) end
-for _, old in ipairs(candidates) do
-  local old_key = prefix .. 'token:' .. old
-  local rec = redis.call('HMGET', old_key, 'status', 'expires_at', 'pw')
-  if rec[1] == 'active' and tonumber(rec[2]) > now then
-    if replace == '1' then
-      redis.call('HSET', old_key, 'status', 'replaced', 'ended_at', now_s)
-      redis.call('DEL', prefix .. 'pw:' .. rec[3])
-      event(KEYS[2], maxlen, 'type', 'token.revoked', 'org', org_id, 'token', old,
-            'user', user, 'reason', 'replaced')
-      result[#result + 1] = old
-    else
-      redis.call('SADD', live_key, old)
+  -- The user's records sit in its bucket of each generation that has its e-mail field.
+  for g = bits, 0, -1 do
+    local ub = bucket(prefix, UB, g, user)
+    if redis.call('HEXISTS', ub, user) == 1 then
+      local all = redis.call('HGETALL', ub)
+      for j = 1, #all, 2 do
+        local f = all[j]
+        if #f == 16 and string.sub(all[j + 1], 46, 57) == user then
+          local r = unpack_rec(all[j + 1])
+          if r.st == 'a' and r.ex > now then
+            r.st = 'p'
+            redis.call('HSET', ub, f, pack_rec(r))
+            pw_del(prefix, bits, r.pw)
+            local old = uuid(f)
+            event(KEYS[2], maxlen, 'type', 'token.revoked', 'org', org_id, 'token', old,
+                  'user', user_s, 'reason', 'replaced')
+            result[#result + 1] = old
+          end
+        end
+      end
     end
-  else
-    redis.call('SREM', live_key, old)
-    if not rec[1] then redis.call('SREM', user_key, old) end
   end
 end
--- Drop members whose record Redis has already deleted, two at random per create: as every
--- create adds one, user_key stays within about twice the records that still exist.
-for _, old in ipairs(redis.call('SRANDMEMBER', user_key, 2)) do
-  if redis.call('EXISTS', prefix .. 'token:' .. old) == 0 then
-    redis.call('SREM', user_key, old)
-  end
-end
-local token_key = prefix .. 'token:' .. id
-redis.call('HSET', token_key, 'user_id', user, 'email', email, 'pw', pw, 'status', 'active',
-           'created_at', now_s, 'expires_at', exp_s, 'ttl', org[2], 'refreshed_at', '0')
-redis.call('EXPIREAT', token_key, purge_s)
-redis.call('SET', prefix .. 'pw:' .. pw, id, 'EXAT', purge_s)
-redis.call('SADD', user_key, id)
-later_expiry(user_key, purge_s)
-if replace == '1' then
-  redis.call('DEL', live_key)
-  redis.call('SADD', live_key, id)
-  redis.call('EXPIREAT', live_key, purge_s)
+local gen = string.char(bits)
+redis.call('HSET', bucket(prefix, UB, bits, user), user, email, id,
+           struct.pack(REC, 'a', now, exp, 0, pw, user))
+redis.call('HSET', bucket(prefix, PB, bits, pw), pw, id .. user .. gen)
+redis.call('HSET', KEYS[4], id, loc .. gen)
+n = n + 1
+if n > PER_BUCKET * 2 ^ bits and bits < MAXBITS then
+  bits = bits + 1
+  redis.call('HSET', KEYS[1], 'n', n, 'bits', bits)
 else
-  redis.call('SADD', live_key, id)
-  later_expiry(live_key, purge_s)
+  redis.call('HSET', KEYS[1], 'n', n)
 end
-redis.call('ZADD', prefix .. 'tokens', exp_s, id)
-redis.call('ZREMRANGEBYSCORE', prefix .. 'tokens', '-inf', '(' .. (now - keep))
-redis.call('SET', ARGV[11], org_id, 'EXAT', purge_s)
-event(KEYS[2], maxlen, 'type', 'token.created', 'org', org_id, 'token', id, 'user', user,
-      'pw', pw, 'exp', exp_s)
+if emit == '1' then
+  event(KEYS[2], maxlen, 'type', 'token.created', 'org', org_id, 'token', id_s, 'user', user_s,
+        'pw', pw_s, 'exp', tostring(exp))
+end
+-- Every 8th create of the org sweeps (a bucket holds ~32 records: deletion keeps pace).
+if budget > 0 and n % 8 == 0 then sweep(prefix, KEYS[1], bits, now, keep, budget) end
 return result
 )lua"));
     return script;
 }
 
 const LuaScript& refresh_token() {
-    static const LuaScript script("refresh_token", with_prelude(R"lua(
-local prefix, org_id, id, old_pw, new_pw = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local now, keep, maxlen = tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8]
-local token_key = prefix .. 'token:' .. id
-local rec = redis.call('HMGET', token_key, 'status', 'pw', 'expires_at', 'user_id', 'email', 'ttl')
-if not rec[1] then return {'unknown_token'} end
--- This very refresh (the caller's new digest) committed already and its answer was lost:
--- answer as the first time did, from the record it wrote; change nothing.
-if rec[2] == new_pw and rec[1] == 'active' and tonumber(rec[3]) > now then
-  return {'ok', rec[6], rec[3], rec[4], rec[5]}
+    static const LuaScript script("refresh_token", with_layout(R"lua(
+local prefix, org_id, id, id_s, user, user_s, g =
+  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7])
+local old_pw, new_pw, new_pw_s = ARGV[8], ARGV[9], ARGV[10]
+local now, keep, maxlen = tonumber(ARGV[11]), tonumber(ARGV[12]), ARGV[13]
+local ub = bucket(prefix, UB, g, user)
+local got = redis.call('HMGET', ub, id, user)
+if not got[1] then return {'unknown_token'} end
+local r = unpack_rec(got[1])
+if r.ex + keep <= now then return {'unknown_token'} end
+if r.pw == new_pw then
+  -- A retry of a refresh already applied (its reply was lost): the same answer again, or
+  -- why the token has ended since.
+  if r.st == 'a' and r.ex > now then
+    return {'ok', tostring(r.ex - math.max(r.cr, r.rf)), tostring(r.ex), user_s, got[2] or ''}
+  end
+elseif r.pw ~= old_pw then
+  return {'wrong_password'}
 end
-if rec[2] ~= old_pw then return {'wrong_password'} end
-if rec[1] == 'revoked' then return {'revoked'} end
-if rec[1] == 'replaced' then return {'replaced'} end
-if tonumber(rec[3]) <= now then return {'expired'} end
-local org = redis.call('HMGET', KEYS[1], 'token_auth', 'ttl')
+if r.st == 'r' then return {'revoked'} end
+if r.st == 'p' then return {'replaced'} end
+if r.ex <= now then return {'expired'} end
+local org = redis.call('HMGET', KEYS[1], 'token_auth', 'ttl', 'bits')
 if not org[2] then return {'unknown_org'} end
 if org[1] ~= '1' then return {'token_auth_off'} end
 local ttl = tonumber(org[2])
 local exp = now + ttl
-redis.call('HSET', token_key, 'pw', new_pw, 'expires_at', exp, 'ttl', ttl, 'refreshed_at', now)
-redis.call('EXPIREAT', token_key, exp + keep)
-redis.call('DEL', prefix .. 'pw:' .. old_pw)
-redis.call('SET', prefix .. 'pw:' .. new_pw, id, 'EXAT', exp + keep)
-extend_expiry(prefix .. 'user:' .. rec[4], exp + keep)
-redis.call('ZADD', prefix .. 'tokens', exp, id)
-redis.call('SET', ARGV[9], org_id, 'EXAT', exp + keep)
-event(KEYS[2], maxlen, 'type', 'token.refreshed', 'org', org_id, 'token', id, 'user', rec[4],
-      'pw', new_pw, 'exp', exp)
-return {'ok', tostring(ttl), tostring(exp), rec[4], rec[5]}
+local bits = tonumber(org[3] or '0')
+r.pw, r.ex, r.rf = new_pw, exp, now
+redis.call('HSET', ub, id, pack_rec(r))
+pw_del(prefix, bits, old_pw)
+redis.call('HSET', bucket(prefix, PB, bits, new_pw), new_pw, id .. user .. string.char(g))
+event(KEYS[2], maxlen, 'type', 'token.refreshed', 'org', org_id, 'token', id_s, 'user', user_s,
+      'pw', new_pw_s, 'exp', tostring(exp))
+return {'ok', tostring(ttl), tostring(exp), user_s, got[2] or ''}
 )lua"));
     return script;
 }
 
 const LuaScript& revoke_tokens() {
-    static const LuaScript script("revoke_tokens", with_prelude(R"lua(
+    static const LuaScript script("revoke_tokens", with_layout(R"lua(
 local prefix, org_id, now, maxlen = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
+local bits = tonumber(redis.call('HGET', KEYS[1], 'bits') or '0')
 local result = {'ok'}
-for i = 5, #ARGV do
-  local id = ARGV[i]
-  local token_key = prefix .. 'token:' .. id
-  local rec = redis.call('HMGET', token_key, 'status', 'expires_at', 'pw', 'user_id')
-  if rec[1] == 'active' and tonumber(rec[2]) > now then
-    redis.call('HSET', token_key, 'status', 'revoked', 'ended_at', now)
-    redis.call('DEL', prefix .. 'pw:' .. rec[3])
-    event(KEYS[2], maxlen, 'type', 'token.revoked', 'org', org_id, 'token', id,
-          'user', rec[4], 'reason', 'revoked')
-    result[#result + 1] = id
+for i = 5, #ARGV, 5 do
+  local id, id_s, user, user_s = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+  local ub = bucket(prefix, UB, tonumber(ARGV[i + 4]), user)
+  local v = redis.call('HGET', ub, id)
+  if v then
+    local r = unpack_rec(v)
+    if r.st == 'a' and r.ex > now then
+      r.st = 'r'
+      redis.call('HSET', ub, id, pack_rec(r))
+      pw_del(prefix, bits, r.pw)
+      event(KEYS[2], maxlen, 'type', 'token.revoked', 'org', org_id, 'token', id_s,
+            'user', user_s, 'reason', 'revoked')
+      result[#result + 1] = id_s
+    end
   end
 end
 return result
@@ -211,32 +304,76 @@ return result
 }
 
 const LuaScript& update_org() {
-    static const LuaScript script("update_org", with_prelude(R"lua(
+    static const LuaScript script("update_org", R"lua(
 local org_id, ttl, auth, maxlen = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'unknown_org'} end
 if ttl ~= '' then redis.call('HSET', KEYS[1], 'ttl', ttl) end
 if auth ~= '' then redis.call('HSET', KEYS[1], 'token_auth', auth) end
 local cur = redis.call('HMGET', KEYS[1], 'token_auth', 'ttl')
-event(KEYS[2], maxlen, 'type', 'org.updated', 'org', org_id, 'token_auth', cur[1], 'ttl', cur[2])
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', maxlen, '*', 'type', 'org.updated', 'org', org_id,
+           'token_auth', cur[1], 'ttl', cur[2])
 return {'ok', cur[1], cur[2]}
-)lua"));
+)lua");
     return script;
 }
 
 const LuaScript& authenticate() {
-    static const LuaScript script("authenticate", R"lua(
-local prefix, pw, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
-local auth = redis.call('HGET', KEYS[1], 'token_auth')
-if not auth then return {'unknown_token'} end
-if auth ~= '1' then return {'token_auth_off'} end
-local id = redis.call('GET', prefix .. 'pw:' .. pw)
-if not id then return {'unknown_token'} end
-local rec = redis.call('HMGET', prefix .. 'token:' .. id, 'status', 'user_id', 'expires_at')
-if not rec[1] then return {'unknown_token'} end
-if rec[1] ~= 'active' then return {'revoked'} end
-if tonumber(rec[3]) <= now then return {'expired'} end
-return {'ok', id, rec[2], rec[3]}
-)lua");
+    static const LuaScript script("authenticate", with_layout(R"lua(
+local prefix, pw, now, keep = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local org = redis.call('HMGET', KEYS[1], 'token_auth', 'bits')
+if not org[1] then return {'unknown_token'} end
+if org[1] ~= '1' then return {'token_auth_off'} end
+local v = pw_find(prefix, tonumber(org[2] or '0'), pw)
+if not v then return {'unknown_token'} end
+local id, user = string.sub(v, 1, 16), string.sub(v, 17, 28)
+-- HMGET, not HGET: commandstats then counts password index probes as HGET alone.
+local rv = redis.call('HMGET', bucket(prefix, UB, string.byte(v, 29), user), id)[1]
+if not rv then return {'unknown_token'} end
+local r = unpack_rec(rv)
+if r.ex + keep <= now then return {'unknown_token'} end
+if r.st ~= 'a' then return {'revoked'} end
+if r.ex <= now then return {'expired'} end
+return {'ok', id, user, tostring(r.ex)}
+)lua"));
+    return script;
+}
+
+const LuaScript& import_token() {
+    static const LuaScript script("import_token", with_layout(R"lua(
+local prefix, id, user, email, pw, rec, loc = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5],
+  ARGV[6], ARGV[7]
+local indexed, live = ARGV[8], ARGV[9]
+if redis.call('HEXISTS', KEYS[2], id) == 1 then return {0} end
+local org = redis.call('HMGET', KEYS[1], 'bits', 'n')
+local bits, n = tonumber(org[1] or '0'), tonumber(org[2] or '0')
+local gen = string.char(bits)
+redis.call('HSET', bucket(prefix, UB, bits, user), user, email, id, rec)
+if indexed == '1' then
+  redis.call('HSET', bucket(prefix, PB, bits, pw), pw, id .. user .. gen)
+end
+redis.call('HSET', KEYS[2], id, loc .. gen)
+n = n + 1
+if n > PER_BUCKET * 2 ^ bits and bits < MAXBITS then
+  redis.call('HSET', KEYS[1], 'n', n, 'bits', bits + 1)
+else
+  redis.call('HSET', KEYS[1], 'n', n)
+end
+if live == '1' then
+  event(KEYS[3], ARGV[15], 'type', 'token.created', 'org', ARGV[10], 'token', ARGV[11],
+        'user', ARGV[12], 'pw', ARGV[13], 'exp', ARGV[14])
+end
+return {1}
+)lua"));
+    return script;
+}
+
+const LuaScript& sweep_expired() {
+    static const LuaScript script("sweep_expired", with_layout(R"lua(
+local prefix, now, keep, budget = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local bits = redis.call('HGET', KEYS[1], 'bits')
+if not redis.call('HGET', KEYS[1], 'ttl') then return {'unknown_org'} end
+return {'ok', sweep(prefix, KEYS[1], tonumber(bits or '0'), now, keep, budget)}
+)lua"));
     return script;
 }
 

@@ -17,6 +17,45 @@ std::string secret_keys(std::string_view org_id) {
     return org_prefix(org_id) + "keys";
 }
 
+std::string user_bucket(std::string_view org_id, unsigned generation, std::uint32_t index) {
+    return fmt::format("{}{}{}:{:x}", org_prefix(org_id), kUserBucketInfix, generation, index);
+}
+
+std::string password_bucket(std::string_view org_id, unsigned generation, std::uint32_t index) {
+    return fmt::format("{}{}{}:{:x}", org_prefix(org_id), kPasswordBucketInfix, generation, index);
+}
+
+std::string org_index() {
+    return "tka:orgs";
+}
+
+std::string token_index(std::string_view token_id_bytes) {
+    std::string key(kTokenIndexPrefix);
+    if (token_id_bytes.size() >= 2) {
+        key.append(fmt::format("{:02x}{:02x}", static_cast<unsigned char>(token_id_bytes[0]),
+                               static_cast<unsigned char>(token_id_bytes[1])));
+    }
+    return key;
+}
+
+std::string layout_version() {
+    return "tka:layout";
+}
+
+std::string events() {
+    return "tka:events";
+}
+
+std::string replicas() {
+    return "tka:replicas";
+}
+
+std::string replicas_applied() {
+    return "tka:replicas:applied";
+}
+
+namespace legacy {
+
 std::string token(std::string_view org_id, std::string_view token_id) {
     return fmt::format("{}token:{}", org_prefix(org_id), token_id);
 }
@@ -37,24 +76,10 @@ std::string org_tokens(std::string_view org_id) {
     return org_prefix(org_id) + "tokens";
 }
 
-std::string org_index() {
-    return "tka:orgs";
-}
-
 std::string token_org(std::string_view token_id) {
     return fmt::format("tka:tokenorg:{}", token_id);
 }
 
-std::string events() {
-    return "tka:events";
-}
-
-std::string replicas() {
-    return "tka:replicas";
-}
-
-std::string replicas_applied() {
-    return "tka:replicas:applied";
-}
+}  // namespace legacy
 
 }  // namespace tka::keys

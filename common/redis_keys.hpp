@@ -3,6 +3,7 @@
 // touch several of them stay in one Cluster slot. Callers pass validated identifiers only.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -17,30 +18,45 @@ std::string org_prefix(std::string_view org_id);
 std::string org(std::string_view org_id);
 // HASH key_id -> JSON {"digest": sha256 hex, "created_at": unix, "legacy": bool}
 std::string secret_keys(std::string_view org_id);
-// HASH user_id, email, pw (sha256 hex of the password), status (active|revoked|replaced),
-//      created_at, expires_at, ttl, refreshed_at  -- EXPIREAT expires_at + 1 h
-std::string token(std::string_view org_id, std::string_view token_id);
-// STRING token_id -- lookup by password digest; deleted on refresh/revoke/replace
-std::string password(std::string_view org_id, std::string_view password_digest_hex);
-// SET of token ids of one user whose records may still exist (revoke by e-mail, listing);
-// members whose record Redis deleted are pruned a few at a time by each create
-std::string user_tokens(std::string_view org_id, std::string_view user_id);
-// SET of the user's token ids that may still be live (replace_existing); while it exists
-// it holds every active unexpired token of the user (create_token rebuilds it otherwise)
-std::string user_live_tokens(std::string_view org_id, std::string_view user_id);
-// ZSET token_id scored by expires_at (listing; pruned of entries purged from Redis)
-std::string org_tokens(std::string_view org_id);
+// Token records and their indexes live as fields of bucket hashes (docs/redis-layout.md,
+// common/token_record.hpp for the values). Bucket `index` of generation `generation` (the
+// first `generation` bits of the identifier the bucket is chosen by). The Lua scripts
+// derive the same names from org_prefix(): prefix + kUserBucketInfix + generation + ":" +
+// lowercase hex index.
+inline constexpr std::string_view kUserBucketInfix = "u:";
+inline constexpr std::string_view kPasswordBucketInfix = "p:";
+// HASH user id bytes -> e-mail; token id bytes -> packed record (bucket by user id)
+std::string user_bucket(std::string_view org_id, unsigned generation, std::uint32_t index);
+// HASH password digest bytes -> token id bytes + user id bytes + record generation
+// (bucket by digest); deleted on refresh, revoke, replace
+std::string password_bucket(std::string_view org_id, unsigned generation, std::uint32_t index);
 
 // Keys outside any one organization:
 // SET of all organization ids
 std::string org_index();
-// STRING org_id -- lets /v2/tokens/refresh find the org of a token id
-std::string token_org(std::string_view token_id);
+// HASH token id bytes -> org id + user id bytes + record generation: lets
+// /v2/tokens/refresh, which carries only a token id, find the record. 65536 buckets by the
+// first two bytes of the token id; the scripts derive the name from kTokenIndexPrefix.
+inline constexpr std::string_view kTokenIndexPrefix = "tka:tok:";
+std::string token_index(std::string_view token_id_bytes);
+// STRING "2" once the store holds the compact layout (tokenctl migrate, or a fresh store)
+std::string layout_version();
 // STREAM of lifecycle events consumed by brokers (docs/events.md)
 std::string events();
 // ZSET replica id -> Redis server time (ms) of its last heartbeat (common/replica_lease.hpp)
 std::string replicas();
 // HASH replica id -> last stream id that replica has applied
 std::string replicas_applied();
+
+// The previous layout (one hash per token and four more keys), read only by
+// `tokenctl migrate` and the startup check that refuses to ignore unmigrated data.
+namespace legacy {
+std::string token(std::string_view org_id, std::string_view token_id);
+std::string password(std::string_view org_id, std::string_view password_digest_hex);
+std::string user_tokens(std::string_view org_id, std::string_view user_id);
+std::string user_live_tokens(std::string_view org_id, std::string_view user_id);
+std::string org_tokens(std::string_view org_id);
+std::string token_org(std::string_view token_id);
+}  // namespace legacy
 
 }  // namespace tka::keys

@@ -1,4 +1,5 @@
-// TokenStore: token lifecycle on top of the Lua scripts of lua_scripts.hpp.
+// TokenStore: token lifecycle on top of the Lua scripts of lua_scripts.hpp, over the compact
+// layout of docs/redis-layout.md (records in bucket hashes, values of token_record.hpp).
 // Secrets never reach Redis: only SHA-256 digests of passwords are stored or sent.
 #include "common/token_store.hpp"
 
@@ -16,6 +17,7 @@
 #include "common/lua_scripts.hpp"
 #include "common/redis_keys.hpp"
 #include "common/replica_wait.hpp"
+#include "common/token_record.hpp"
 
 namespace tka {
 namespace {
@@ -28,6 +30,8 @@ std::int64_t to_int(const std::string& s) {
 
 const std::string kMaxLen = std::to_string(kEventStreamMaxLen);
 const std::string kRetention = std::to_string(kExpiredRetentionSeconds);
+// Bucket reads per pipelined round trip when listing.
+constexpr std::size_t kBucketsPerRoundTrip = 256;
 
 std::string normalised_or_throw(const std::string& email) {
     auto normalised = ids::normalise_email(email);
@@ -51,32 +55,195 @@ const std::string& outcome_of(const RedisValue& reply) {
     return reply.elements.empty() ? empty : reply.elements[0].str;
 }
 
-TokenRecord record_from(const std::string& org_id, const std::string& token_id,
-                        const RedisValue& hash, UnixSeconds now) {
-    std::map<std::string, std::string> m;
-    for (size_t i = 0; i + 1 < hash.elements.size(); i += 2) {
-        m[hash.elements[i].str] = hash.elements[i + 1].str;
+std::string digest_bytes(const std::string& password) {
+    const auto d = crypto::sha256(password);
+    return std::string(reinterpret_cast<const char*>(d.data()), d.size());
+}
+
+std::string user_bytes(const std::string& user_id) {
+    auto raw = layout::unhex(user_id);
+    if (!raw || raw->size() != layout::kUserIdBytes) {
+        throw RedisError(std::string("not a derived user id: ").append(user_id));
     }
-    TokenRecord r;
-    r.token_id = token_id;
-    r.org_id = org_id;
-    r.user_id = m["user_id"];
-    r.email = m["email"];
-    r.created_at = to_int(m["created_at"]);
-    r.expires_at = to_int(m["expires_at"]);
-    r.refreshed_at = to_int(m["refreshed_at"]);
-    r.ttl = to_int(m["ttl"]);
-    r.status = m["status"];
-    if (r.status == "active" && r.expires_at <= now) {
-        r.status = "expired";
+    return *raw;
+}
+
+unsigned org_bits(RedisConnection& redis, const std::string& org_id) {
+    const RedisValue v = redis.command({"HGET", keys::org(org_id), "bits"}).expect_ok("org bits");
+    return v.is_nil() ? 0
+                      : static_cast<unsigned>(
+                            std::min<std::int64_t>(to_int(v.str), layout::kMaxBucketBits));
+}
+
+std::string user_bucket_of(const std::string& org_id, unsigned generation,
+                           const std::string& user_raw) {
+    return keys::user_bucket(org_id, generation, layout::bucket_index(user_raw, generation));
+}
+
+// A record found in a user bucket, with what the scripts need to address it.
+struct Found {
+    TokenRecord record;
+    std::string token_raw;
+    std::string user_raw;
+    unsigned generation = 0;
+    char status = layout::kActive;
+};
+
+TokenRecord record_from(const std::string& org_id, const std::string& token_raw,
+                        const layout::StoredRecord& r, const std::string& email, UnixSeconds now) {
+    TokenRecord out;
+    out.token_id = layout::token_id_text(token_raw);
+    out.org_id = org_id;
+    out.user_id = layout::hex(r.user);
+    out.email = email;
+    out.status = layout::status_text(r, now);
+    out.created_at = r.created_at;
+    out.expires_at = r.expires_at;
+    out.refreshed_at = r.refreshed_at;
+    out.ttl = r.ttl();
+    return out;
+}
+
+// Every record still readable in the given user buckets (generation of each), optionally
+// only those of one user, read with pipelined HGETALLs.
+std::vector<Found> read_buckets(RedisConnection& redis, const std::string& org_id,
+                                const std::vector<std::pair<std::string, unsigned>>& buckets,
+                                const std::string* only_user, UnixSeconds now) {
+    std::vector<Found> out;
+    for (std::size_t first = 0; first < buckets.size(); first += kBucketsPerRoundTrip) {
+        const std::size_t last = std::min(buckets.size(), first + kBucketsPerRoundTrip);
+        std::vector<std::vector<std::string>> cmds;
+        for (std::size_t i = first; i < last; ++i) {
+            cmds.push_back({"HGETALL", buckets[i].first});
+        }
+        auto replies = redis.pipeline(cmds);
+        for (std::size_t i = 0; i < replies.size(); ++i) {
+            const RedisValue& h = replies[i].expect_ok("token list");
+            std::map<std::string, std::string> emails;
+            for (std::size_t j = 0; j + 1 < h.elements.size(); j += 2) {
+                if (h.elements[j].str.size() == layout::kUserIdBytes) {
+                    emails[h.elements[j].str] = h.elements[j + 1].str;
+                }
+            }
+            for (std::size_t j = 0; j + 1 < h.elements.size(); j += 2) {
+                const std::string& field = h.elements[j].str;
+                if (field.size() != layout::kTokenIdBytes) {
+                    continue;
+                }
+                const auto r = layout::decode_record(h.elements[j + 1].str);
+                if (!r || r->gone(now, kExpiredRetentionSeconds) ||
+                    (only_user && r->user != *only_user)) {
+                    continue;
+                }
+                Found f;
+                f.record = record_from(org_id, field, *r, emails[r->user], now);
+                f.token_raw = field;
+                f.user_raw = r->user;
+                f.generation = buckets[first + i].second;
+                f.status = r->status;
+                out.push_back(std::move(f));
+            }
+        }
     }
-    return r;
+    return out;
+}
+
+std::vector<Found> read_user(RedisConnection& redis, const std::string& org_id,
+                             const std::string& user_raw, UnixSeconds now) {
+    std::vector<std::pair<std::string, unsigned>> buckets;
+    const unsigned bits = org_bits(redis, org_id);
+    for (unsigned g = 0; g <= bits; ++g) {
+        buckets.emplace_back(user_bucket_of(org_id, g, user_raw), g);
+    }
+    return read_buckets(redis, org_id, buckets, &user_raw, now);
+}
+
+std::vector<TokenRecord> sorted(std::vector<Found> found) {
+    std::vector<TokenRecord> out;
+    out.reserve(found.size());
+    for (auto& f : found) {
+        out.push_back(std::move(f.record));
+    }
+    std::sort(out.begin(), out.end(), [](const TokenRecord& a, const TokenRecord& b) {
+        return a.expires_at != b.expires_at ? a.expires_at < b.expires_at : a.token_id < b.token_id;
+    });
+    return out;
+}
+
+// The record of a token id (any org), through the token index; nullopt when unknown or gone.
+std::optional<Found> locate(RedisConnection& redis, const std::string& token_id, UnixSeconds now) {
+    const auto token_raw = layout::token_id_bytes(token_id);
+    if (!token_raw) {
+        return std::nullopt;
+    }
+    const RedisValue loc_reply =
+        redis.command({"HGET", keys::token_index(*token_raw), *token_raw}).expect_ok("token index");
+    if (loc_reply.is_nil()) {
+        return std::nullopt;
+    }
+    const auto loc = layout::decode_location(loc_reply.str);
+    if (!loc || !ids::is_org_id(loc->org_id)) {
+        return std::nullopt;
+    }
+    const RedisValue rec =
+        redis
+            .command({"HMGET", user_bucket_of(loc->org_id, loc->generation, loc->user), *token_raw,
+                      loc->user})
+            .expect_ok("token record");
+    if (rec.elements.size() != 2 || rec.elements[0].is_nil()) {
+        return std::nullopt;
+    }
+    const auto r = layout::decode_record(rec.elements[0].str);
+    if (!r || r->gone(now, kExpiredRetentionSeconds)) {
+        return std::nullopt;
+    }
+    Found f;
+    f.record = record_from(loc->org_id, *token_raw, *r,
+                           rec.elements[1].is_nil() ? std::string() : rec.elements[1].str, now);
+    f.token_raw = *token_raw;
+    f.user_raw = loc->user;
+    f.generation = loc->generation;
+    f.status = r->status;
+    return f;
 }
 
 }  // namespace
 
 std::string IssuedToken::username() const {
     return ids::format_username(user_id, org_id);
+}
+
+ScriptCall create_token_call(const IssuedToken& t, bool replace_existing, UnixSeconds now,
+                             const std::string& key_digest, const std::string& salt_digest,
+                             bool emit_event) {
+    const auto token_raw = layout::token_id_bytes(t.token_id);
+    if (!token_raw) {
+        throw RedisError(std::string("not a token id: ").append(t.token_id));
+    }
+    const std::string user_raw = user_bytes(t.user_id);
+    const std::string digest = digest_bytes(t.password);
+    ScriptCall call;
+    call.keys = {keys::org(t.org_id), keys::events(), keys::secret_keys(t.org_id),
+                 keys::token_index(*token_raw)};
+    call.args = {keys::org_prefix(t.org_id),
+                 t.org_id,
+                 *token_raw,
+                 t.token_id,
+                 user_raw,
+                 t.user_id,
+                 t.email,
+                 digest,
+                 layout::hex(digest),
+                 replace_existing ? "1" : "0",
+                 std::to_string(now),
+                 kRetention,
+                 kMaxLen,
+                 key_digest,
+                 salt_digest,
+                 layout::encode_location_prefix(t.org_id, user_raw),
+                 std::to_string(kSweepBucketsPerCreate),
+                 emit_event ? "1" : "0"};
+    return call;
 }
 
 namespace {
@@ -96,11 +263,9 @@ std::optional<IssuedToken> run_create(RedisConnection& redis, const FenceObserve
     t.user_id = ids::derive_user_id(user_salt, t.email);
     t.token_id = ids::new_token_id();
     t.password = ids::new_token_password();
-    auto reply = scripts::create_token().run(
-        redis, {keys::org(org_id), keys::events(), keys::secret_keys(org_id)},
-        {keys::org_prefix(org_id), org_id, t.token_id, t.user_id, t.email,
-         crypto::sha256_hex(t.password), replace_existing ? "1" : "0", std::to_string(now),
-         kRetention, kMaxLen, keys::token_org(t.token_id), key_digest, salt_digest});
+    const ScriptCall call =
+        create_token_call(t, replace_existing, now, key_digest, salt_digest, true);
+    auto reply = scripts::create_token().run(redis, call.keys, call.args);
     if (outcome_of(reply) == "stale_salt") {
         return std::nullopt;
     }
@@ -145,8 +310,8 @@ IssuedToken TokenStore::refresh(const std::string& token_id, const std::string& 
     IssuedToken t;
     t.token_id = token_id;
     t.password = passwords_ ? passwords_() : ids::new_token_password();
-    const std::string old_digest = crypto::sha256_hex(current_password);
-    const std::string new_digest = crypto::sha256_hex(t.password);
+    const std::string old_digest = digest_bytes(current_password);
+    const std::string new_digest = digest_bytes(t.password);
     const auto started = std::chrono::steady_clock::now();
     const auto budget = kRefreshRetryBudget * redis_.options().command_timeout;
     for (int attempt = 0;; ++attempt) {
@@ -169,29 +334,33 @@ IssuedToken TokenStore::refresh(const std::string& token_id, const std::string& 
 
 void TokenStore::refresh_once(IssuedToken& t, const std::string& old_digest,
                               const std::string& new_digest, UnixSeconds now) {
-    const RedisValue org_reply =
-        redis_.command({"GET", keys::token_org(t.token_id)}).expect_ok("token refresh");
-    if (org_reply.is_nil() || !ids::is_org_id(org_reply.str)) {
+    const auto token_raw = layout::token_id_bytes(t.token_id);
+    const RedisValue loc_reply = redis_.command({"HGET", keys::token_index(*token_raw), *token_raw})
+                                     .expect_ok("token refresh");
+    const auto loc = loc_reply.is_nil() ? std::nullopt : layout::decode_location(loc_reply.str);
+    if (!loc || !ids::is_org_id(loc->org_id)) {
         throw Denied(Refusal::unknown_token);
     }
-    t.org_id = org_reply.str;
+    t.org_id = loc->org_id;
+    const std::string bucket = user_bucket_of(t.org_id, loc->generation, loc->user);
     // Constant-time check first; the script then re-checks the digest as a compare-and-set,
     // so of several concurrent refreshes with one password exactly one wins. The new digest
     // is stored already when an earlier attempt of this refresh committed.
-    const RedisValue stored = redis_.command({"HGET", keys::token(t.org_id, t.token_id), "pw"})
-                                  .expect_ok("token refresh");
-    if (stored.is_nil()) {
+    const RedisValue stored =
+        redis_.command({"HGET", bucket, *token_raw}).expect_ok("token refresh");
+    const auto record = stored.is_nil() ? std::nullopt : layout::decode_record(stored.str);
+    if (!record || record->gone(now, kExpiredRetentionSeconds)) {
         throw Denied(Refusal::unknown_token);
     }
-    const bool is_old = crypto::constant_time_equal(stored.str, old_digest);
-    const bool is_new = crypto::constant_time_equal(stored.str, new_digest);
-    if (!is_old && !is_new) {
+    if (!crypto::constant_time_equal(record->digest, old_digest) &&
+        !crypto::constant_time_equal(record->digest, new_digest)) {
         throw Denied(Refusal::wrong_password);
     }
     auto reply = scripts::refresh_token().run(
         redis_, {keys::org(t.org_id), keys::events()},
-        {keys::org_prefix(t.org_id), t.org_id, t.token_id, old_digest, new_digest,
-         std::to_string(now), kRetention, kMaxLen, keys::token_org(t.token_id)});
+        {keys::org_prefix(t.org_id), t.org_id, *token_raw, t.token_id, loc->user,
+         layout::hex(loc->user), std::to_string(loc->generation), old_digest, new_digest,
+         layout::hex(new_digest), std::to_string(now), kRetention, kMaxLen});
     if (outcome_of(reply) != "ok") {
         deny(outcome_of(reply));
     }
@@ -205,12 +374,18 @@ void TokenStore::refresh_once(IssuedToken& t, const std::string& old_digest,
 namespace {
 
 std::vector<std::string> run_revoke(RedisConnection& redis, const std::string& org_id,
-                                    const std::vector<std::string>& token_ids, UnixSeconds now) {
-    if (token_ids.empty()) {
+                                    const std::vector<Found>& found, UnixSeconds now) {
+    std::vector<std::string> args{keys::org_prefix(org_id), org_id, std::to_string(now), kMaxLen};
+    for (const Found& f : found) {
+        if (f.status != layout::kActive || f.record.expires_at <= now) {
+            continue;  // nothing to revoke; the script would skip it too
+        }
+        args.insert(args.end(), {f.token_raw, f.record.token_id, f.user_raw,
+                                 layout::hex(f.user_raw), std::to_string(f.generation)});
+    }
+    if (args.size() == 4) {
         return {};
     }
-    std::vector<std::string> args{keys::org_prefix(org_id), org_id, std::to_string(now), kMaxLen};
-    args.insert(args.end(), token_ids.begin(), token_ids.end());
     auto reply = scripts::revoke_tokens().run(redis, {keys::org(org_id), keys::events()}, args);
     confirm_replicated(redis);
     std::vector<std::string> revoked;
@@ -224,12 +399,14 @@ std::vector<std::string> run_revoke(RedisConnection& redis, const std::string& o
 
 std::vector<std::string> TokenStore::revoke(const std::string& org_id, const std::string& token_id,
                                             UnixSeconds now) {
-    if (!ids::is_org_id(org_id) || !ids::is_token_id(token_id) ||
-        redis_.command({"EXISTS", keys::token(org_id, token_id)}).expect_ok("revoke").integer ==
-            0) {
+    if (!ids::is_org_id(org_id) || !ids::is_token_id(token_id)) {
         throw Denied(Refusal::unknown_token);
     }
-    auto revoked = run_revoke(redis_, org_id, {token_id}, now);
+    auto found = locate(redis_, token_id, now);
+    if (!found || found->record.org_id != org_id) {
+        throw Denied(Refusal::unknown_token);
+    }
+    auto revoked = run_revoke(redis_, org_id, {*found}, now);
     if (!revoked.empty()) {
         fence_replicas(redis_, observer_);
     }
@@ -239,69 +416,32 @@ std::vector<std::string> TokenStore::revoke(const std::string& org_id, const std
 std::vector<std::string> TokenStore::revoke_email(const Organization& org, const std::string& email,
                                                   UnixSeconds now) {
     const std::string user_id = ids::derive_user_id(org.user_salt, normalised_or_throw(email));
-    auto members = redis_.command({"SMEMBERS", keys::user_tokens(org.org_id, user_id)})
-                       .expect_ok("revoke by e-mail");
-    std::vector<std::string> ids;
-    for (const auto& m : members.elements) {
-        ids.push_back(m.str);
-    }
-    auto revoked = run_revoke(redis_, org.org_id, ids, now);
+    auto revoked = run_revoke(redis_, org.org_id,
+                              read_user(redis_, org.org_id, user_bytes(user_id), now), now);
     if (!revoked.empty()) {
         fence_replicas(redis_, observer_);
     }
     return revoked;
 }
 
-namespace {
-
-std::vector<TokenRecord> fetch_records(RedisConnection& redis, const std::string& org_id,
-                                       const std::vector<std::string>& token_ids, UnixSeconds now) {
-    std::vector<TokenRecord> out;
-    if (token_ids.empty()) {
-        return out;
-    }
-    std::vector<std::vector<std::string>> cmds;
-    for (const auto& id : token_ids) {
-        cmds.push_back({"HGETALL", keys::token(org_id, id)});
-    }
-    auto replies = redis.pipeline(cmds);
-    for (size_t i = 0; i < replies.size(); ++i) {
-        replies[i].expect_ok("token list");
-        if (!replies[i].elements.empty()) {
-            out.push_back(record_from(org_id, token_ids[i], replies[i], now));
-        }
-    }
-    std::sort(out.begin(), out.end(), [](const TokenRecord& a, const TokenRecord& b) {
-        return a.expires_at != b.expires_at ? a.expires_at < b.expires_at : a.token_id < b.token_id;
-    });
-    return out;
-}
-
-}  // namespace
-
 std::vector<TokenRecord> TokenStore::list(const std::string& org_id, UnixSeconds now) {
     if (!ids::is_org_id(org_id)) {
         throw Denied(Refusal::bad_request, "invalid organization id");
     }
-    auto reply =
-        redis_.command({"ZRANGE", keys::org_tokens(org_id), "0", "-1"}).expect_ok("token list");
-    std::vector<std::string> ids;
-    for (const auto& e : reply.elements) {
-        ids.push_back(e.str);
+    const unsigned bits = org_bits(redis_, org_id);
+    std::vector<std::pair<std::string, unsigned>> buckets;
+    for (unsigned g = 0; g <= bits; ++g) {
+        for (std::uint32_t i = 0; i < (std::uint32_t{1} << g); ++i) {
+            buckets.emplace_back(keys::user_bucket(org_id, g, i), g);
+        }
     }
-    return fetch_records(redis_, org_id, ids, now);
+    return sorted(read_buckets(redis_, org_id, buckets, nullptr, now));
 }
 
 std::vector<TokenRecord> TokenStore::list_email(const Organization& org, const std::string& email,
                                                 UnixSeconds now) {
     const std::string user_id = ids::derive_user_id(org.user_salt, normalised_or_throw(email));
-    auto reply = redis_.command({"SMEMBERS", keys::user_tokens(org.org_id, user_id)})
-                     .expect_ok("token list");
-    std::vector<std::string> ids;
-    for (const auto& e : reply.elements) {
-        ids.push_back(e.str);
-    }
-    return fetch_records(redis_, org.org_id, ids, now);
+    return sorted(read_user(redis_, org.org_id, user_bytes(user_id), now));
 }
 
 std::optional<TokenRecord> TokenStore::get(const std::string& org_id, const std::string& token_id,
@@ -309,37 +449,37 @@ std::optional<TokenRecord> TokenStore::get(const std::string& org_id, const std:
     if (!ids::is_org_id(org_id) || !ids::is_token_id(token_id)) {
         return std::nullopt;
     }
-    auto records = fetch_records(redis_, org_id, {token_id}, now);
-    if (records.empty()) {
+    auto found = locate(redis_, token_id, now);
+    if (!found || found->record.org_id != org_id) {
         return std::nullopt;
     }
-    return records.front();
+    return found->record;
 }
 
 AuthLookup TokenStore::authenticate(const std::string& org_id, const std::string& user_id,
                                     const std::string& password, UnixSeconds now) {
-    return authenticate_hex(org_id, user_id, crypto::sha256_hex(password), now);
+    return authenticate_raw(org_id, user_id, digest_bytes(password), now);
 }
 
 AuthLookup TokenStore::authenticate(const std::string& org_id, const std::string& user_id,
                                     const std::array<std::uint8_t, 32>& password_digest,
                                     UnixSeconds now) {
-    return authenticate_hex(
+    return authenticate_raw(
         org_id, user_id,
-        crypto::hex(std::string_view(reinterpret_cast<const char*>(password_digest.data()),
-                                     password_digest.size())),
+        std::string(reinterpret_cast<const char*>(password_digest.data()), password_digest.size()),
         now);
 }
 
-AuthLookup TokenStore::authenticate_hex(const std::string& org_id, const std::string& user_id,
-                                        const std::string& digest_hex, UnixSeconds now) {
+AuthLookup TokenStore::authenticate_raw(const std::string& org_id, const std::string& user_id,
+                                        const std::string& digest, UnixSeconds now) {
     AuthLookup result;
     auto reply = scripts::authenticate().run(
-        redis_, {keys::org(org_id)}, {keys::org_prefix(org_id), digest_hex, std::to_string(now)});
+        redis_, {keys::org(org_id)},
+        {keys::org_prefix(org_id), digest, std::to_string(now), kRetention});
     const std::string& outcome = outcome_of(reply);
     if (outcome == "ok" && reply.elements.size() >= 4) {
-        result.token_id = reply.elements[1].str;
-        result.user_id = reply.elements[2].str;
+        result.token_id = layout::token_id_text(reply.elements[1].str);
+        result.user_id = layout::hex(reply.elements[2].str);
         result.expires_at = to_int(reply.elements[3].str);
         if (result.user_id != user_id) {
             result.refusal = Refusal::user_mismatch;
@@ -352,6 +492,19 @@ AuthLookup TokenStore::authenticate_hex(const std::string& org_id, const std::st
     }
     result.refusal = *refusal;
     return result;
+}
+
+std::int64_t TokenStore::sweep(const std::string& org_id, UnixSeconds now, int buckets) {
+    if (!ids::is_org_id(org_id)) {
+        return 0;
+    }
+    auto reply = scripts::sweep_expired().run(
+        redis_, {keys::org(org_id)},
+        {keys::org_prefix(org_id), std::to_string(now), kRetention, std::to_string(buckets)});
+    if (outcome_of(reply) != "ok" || reply.elements.size() < 2) {
+        return 0;
+    }
+    return reply.elements[1].integer;
 }
 
 }  // namespace tka

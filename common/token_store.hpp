@@ -22,8 +22,12 @@
 
 namespace tka {
 
-// Expired token records stay readable this long after expires_at, then Redis drops them.
+// Expired token records stay readable this long after expires_at; then readers treat them as
+// gone and the sweep deletes them (docs/redis-layout.md#expiry).
 inline constexpr std::int64_t kExpiredRetentionSeconds = 3600;
+// User buckets every 8th create of an org sweeps (its org's sweep cursor moves on by this
+// many); a bucket holds about 32 records, so deletion outpaces creation.
+inline constexpr int kSweepBucketsPerCreate = 1;
 
 struct IssuedToken {
     std::string token_id;
@@ -68,6 +72,18 @@ using PasswordSource = std::function<std::string()>;
 // began: with a Redis that hangs, two attempts, about 2x the command timeout in all.
 inline constexpr int kRefreshRetries = 2;
 inline constexpr int kRefreshRetryBudget = 2;
+
+// The create_token script call that writes `token` (its id, password, user and e-mail chosen
+// by the caller; ttl and expires_at are the org's): what TokenStore::create runs, for bulk
+// writers that pipeline many (tests/support/token_loader). `emit_event` false skips the
+// token.created event (only for loaders whose store no broker reads).
+struct ScriptCall {
+    std::vector<std::string> keys;
+    std::vector<std::string> args;
+};
+ScriptCall create_token_call(const IssuedToken& token, bool replace_existing, UnixSeconds now,
+                             const std::string& key_digest, const std::string& salt_digest,
+                             bool emit_event = true);
 
 class TokenStore {
   public:
@@ -131,12 +147,17 @@ class TokenStore {
     AuthLookup authenticate(const std::string& org_id, const std::string& user_id,
                             const std::array<std::uint8_t, 32>& password_digest, UnixSeconds now);
 
+    // Deletes the records past expires_at + retention found in the next `buckets` user
+    // buckets of the org (the org's sweep cursor moves on), with their index entries.
+    // Returns the number of records deleted; 0 for an unknown org.
+    std::int64_t sweep(const std::string& org_id, UnixSeconds now, int buckets);
+
   private:
     // One attempt of refresh: fills t's org, ttl, expiry, user and e-mail.
     void refresh_once(IssuedToken& t, const std::string& old_digest, const std::string& new_digest,
                       UnixSeconds now);
-    AuthLookup authenticate_hex(const std::string& org_id, const std::string& user_id,
-                                const std::string& digest_hex, UnixSeconds now);
+    AuthLookup authenticate_raw(const std::string& org_id, const std::string& user_id,
+                                const std::string& digest, UnixSeconds now);
 
     RedisConnection& redis_;
     FenceObserver observer_;

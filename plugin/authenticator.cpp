@@ -6,6 +6,7 @@
 #include "common/crypto.hpp"
 #include "common/errors.hpp"
 #include "common/identifiers.hpp"
+#include "common/layout_migration.hpp"
 #include "common/token_store.hpp"
 #include "plugin/credentials.hpp"
 
@@ -20,8 +21,20 @@ void Authenticator::probe() {
         logger_.log(LogLevel::info,
                     "connected to Redis at " + redis_.options().endpoint.redacted());
         note_success();
+        warn_if_legacy_layout();
     } catch (const std::exception& e) {
         note_failure(e.what());
+    }
+}
+
+void Authenticator::warn_if_legacy_layout() {
+    try {
+        if (legacy_layout_present(redis_)) {
+            logger_.log(LogLevel::error, kLegacyLayoutMessage);
+        }
+    } catch (const std::exception& e) {
+        // A Redis user without GET/SSCAN/EXISTS: the check is advisory only.
+        logger_.log(LogLevel::debug, std::string("layout check skipped: ") + e.what());
     }
 }
 

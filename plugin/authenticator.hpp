@@ -84,7 +84,8 @@ class Authenticator {
     AuthDecision lookup(const PendingLookup& pending);
 
     // Connects now (at plugin start, or while Redis is down) so an unreachable Redis is
-    // reported early and a recovered one noticed; never throws.
+    // reported early and a recovered one noticed; then logs an error when Redis still holds
+    // tokens in the previous layout (tokenctl migrate); never throws.
     void probe();
 
     // Whether the last Redis exchange worked (false from the first failure until a success).
@@ -92,6 +93,8 @@ class Authenticator {
     std::uint64_t redis_failures() const { return failures_; }
 
   private:
+    // Logs an error when Redis still holds tokens in the previous layout (never throws).
+    void warn_if_legacy_layout();
     void note_failure(const std::string& what);
     void note_success();
     AuthDecision from_redis(const std::string& org_id, const std::string& user_id,

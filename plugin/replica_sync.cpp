@@ -1,11 +1,13 @@
 // Full synchronisation of the token replica in bounded chunks (see replica_sync.hpp).
 #include "plugin/replica_sync.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <utility>
 #include <vector>
 
 #include "common/redis_keys.hpp"
+#include "common/token_record.hpp"
 
 namespace tka::plugin {
 
@@ -15,14 +17,6 @@ std::int64_t to_int(const std::string& s) {
     std::int64_t v = 0;
     const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
     return ec == std::errc() && p == s.data() + s.size() ? v : 0;
-}
-
-// A member's score (expires_at) is live when strictly after `now`. Scores are written as
-// whole seconds; anything unparsable counts as not live.
-bool live_score(const std::string& score, UnixSeconds now) {
-    double v = 0;
-    const auto [p, ec] = std::from_chars(score.data(), score.data() + score.size(), v);
-    return ec == std::errc() && v > static_cast<double>(now);
 }
 
 std::string last_stream_id(RedisConnection& redis) {
@@ -84,68 +78,56 @@ class Sync {
     ReplicaSyncResult& result() { return result_; }
 
   private:
-    // One org: its token_auth flag and the first ZSCAN page in one round trip, then one
-    // round trip per page: the page's records and the next page.
+    // One org: its token_auth flag and bucket generations, then its user buckets, a chunk
+    // of them per round trip.
     bool sync_org(const std::string& org_id) {
-        const std::string zkey = keys::org_tokens(org_id);
-        std::vector<RedisValue> first =
-            redis_.pipeline({{"HGET", keys::org(org_id), "token_auth"},
-                             scan_command("ZSCAN", zkey, "0", options_.scan_count)});
+        const RedisValue org = redis_.command({"HMGET", keys::org(org_id), "token_auth", "bits"})
+                                   .expect_ok("HMGET org");
         ++result_.round_trips;
-        first[0].expect_ok("HGET org");
-        ScanPage page = scan_page(std::move(first[1]), "ZSCAN");
-        if (first[0].is_nil()) {
+        if (!org.is_array() || org.elements.size() != 2 || org.elements[0].is_nil()) {
             return true;  // listed but gone
         }
         ++result_.orgs;
-        replica_.set_org(org_id, first[0].str == "1");
-        while (true) {
-            std::vector<std::string> ids;  // live members of this page
-            for (std::size_t i = 0; i + 1 < page.elements.size(); i += 2) {
-                if (live_score(page.elements[i + 1].str, now_)) {
-                    ids.push_back(std::move(page.elements[i].str));
+        replica_.set_org(org_id, org.elements[0].str == "1");
+        const unsigned bits = static_cast<unsigned>(
+            std::min<std::int64_t>(to_int(org.elements[1].str), layout::kMaxBucketBits));
+        const std::size_t per_trip = std::max<std::size_t>(
+            1, options_.scan_count / static_cast<std::size_t>(layout::kRecordsPerBucket));
+        std::vector<std::vector<std::string>> commands;
+        for (unsigned g = 0; g <= bits; ++g) {
+            for (std::uint32_t i = 0; i < (std::uint32_t{1} << g); ++i) {
+                commands.push_back({"HGETALL", keys::user_bucket(org_id, g, i)});
+                if (commands.size() == per_trip && !read_chunk(org_id, commands)) {
+                    return false;
                 }
             }
-            const bool last = page.cursor == "0";
-            std::vector<std::vector<std::string>> commands;
-            commands.reserve(ids.size() + 1);
-            for (const std::string& id : ids) {
-                commands.push_back(
-                    {"HMGET", keys::token(org_id, id), "pw", "status", "user_id", "expires_at"});
-            }
-            if (!last) {
-                commands.push_back(scan_command("ZSCAN", zkey, page.cursor, options_.scan_count));
-            }
-            if (commands.empty()) {
-                break;
-            }
-            std::vector<RedisValue> replies = redis_.pipeline(commands);
-            ++result_.round_trips;
-            insert_records(org_id, ids, replies);
-            if (options_.progress && !options_.progress(result_)) {
-                return false;
-            }
-            if (last) {
-                break;
-            }
-            page = scan_page(std::move(replies.back()), "ZSCAN");
         }
-        return true;
+        return commands.empty() || read_chunk(org_id, commands);
     }
 
-    void insert_records(const std::string& org_id, const std::vector<std::string>& ids,
-                        const std::vector<RedisValue>& replies) {
-        for (std::size_t i = 0; i < ids.size(); ++i) {
-            const RedisValue& r = replies[i];
-            r.expect_ok("HMGET token");
-            if (!r.is_array() || r.elements.size() < 4 || r.elements[1].str != "active") {
-                continue;  // gone since the page was read, or no longer active
-            }
-            if (replica_.insert(org_id, r.elements[2].str, ids[i], r.elements[0].str,
-                                to_int(r.elements[3].str), now_)) {
-                ++result_.tokens;
+    // Reads and inserts the buckets of `commands` (then cleared); false to stop.
+    bool read_chunk(const std::string& org_id, std::vector<std::vector<std::string>>& commands) {
+        const std::vector<RedisValue> replies = redis_.pipeline(commands);
+        commands.clear();
+        ++result_.round_trips;
+        for (const RedisValue& h : replies) {
+            h.expect_ok("HGETALL bucket");
+            for (std::size_t j = 0; j + 1 < h.elements.size(); j += 2) {
+                const std::string& field = h.elements[j].str;
+                if (field.size() != layout::kTokenIdBytes) {
+                    continue;  // a user's e-mail
+                }
+                const auto r = layout::decode_record(h.elements[j + 1].str);
+                if (!r || r->status != layout::kActive || r->expires_at <= now_) {
+                    continue;  // not live
+                }
+                if (replica_.insert(org_id, layout::hex(r->user), layout::token_id_text(field),
+                                    layout::hex(r->digest), r->expires_at, now_)) {
+                    ++result_.tokens;
+                }
             }
         }
+        return !options_.progress || options_.progress(result_);
     }
 
     RedisConnection& redis_;

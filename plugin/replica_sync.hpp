@@ -9,19 +9,18 @@
 // events are read too.
 //
 // Bounded chunks: a store may hold millions of live tokens, so no command reads a whole
-// set. The orgs come from `SSCAN tka:orgs`, each org's tokens from `ZSCAN tka:{org}:tokens`
-// with a COUNT hint (members scored by expires_at; only those after `now` are kept); the
-// records of one ZSCAN page are read with one `HMGET pw status user_id expires_at` per
-// token, pipelined in the same round trip as the next ZSCAN. Every command therefore costs
-// Redis work proportional to the COUNT hint (well under a millisecond at the default),
-// never to the size of an org, and each stays far under the command timeout.
+// org. The orgs come from `SSCAN tka:orgs`; each org's records are the fields of its user
+// buckets (docs/redis-layout.md: `tka:{org}:u:<generation>:<index>`, every index of every
+// generation up to the org's `bits`), read with pipelined `HGETALL`s, a few dozen buckets
+// per round trip. A bucket holds about 32 records or fewer (it stays a listpack of at most
+// 128 fields), so every command costs Redis work proportional to one bucket, never to the
+// size of an org, and each stays far under the command timeout. Each record carries
+// everything the replica needs (password digest, status, user, expires_at): no second read.
 //
-// Why ZSCAN and not ranks or scores: SCAN guarantees that every member present for the
-// whole iteration is returned (some may be returned twice, which is harmless: an insert
-// replaces the token's entry). Rank windows (ZRANGE i j) shift while expired members are
-// pruned, which can skip members; score cursors stall on the many tokens that share one
-// expires_at second. A member added or removed during the scan may or may not be seen;
-// its event comes after the noted id, so the catch-up applies it either way.
+// Buckets are addressed by name, not scanned: a record present for the whole sync is in
+// its bucket when that bucket is read (records never move between buckets). A record
+// added or removed during the sync may or may not be seen; its event comes after the noted
+// id, so the catch-up applies it either way.
 #pragma once
 
 #include <cstddef>
@@ -35,8 +34,9 @@
 
 namespace tka::plugin {
 
-// COUNT hint of each SSCAN / ZSCAN, i.e. about how many tokens one round trip reads.
-inline constexpr std::size_t kSyncScanCount = 250;
+// About how many tokens one round trip reads: buckets per round trip = this divided by the
+// records per bucket (common/token_record.hpp), at least one; also the COUNT of SSCAN.
+inline constexpr std::size_t kSyncScanCount = 2048;
 
 struct ReplicaSyncResult {
     std::string stream_id;   // apply events with an id greater than this one
@@ -47,7 +47,7 @@ struct ReplicaSyncResult {
 
 struct ReplicaSyncOptions {
     std::size_t scan_count = kSyncScanCount;
-    // Called after every chunk (one ZSCAN page and its records) with the totals so far;
+    // Called after every chunk (one round trip of bucket reads) with the totals so far;
     // returning false abandons the sync (sync_replica then returns nullopt).
     std::function<bool(const ReplicaSyncResult&)> progress;
 };

@@ -6,7 +6,14 @@
 # alike) and prints one table per benchmark: medians, and ratios measured in the same run.
 #
 #   scripts/bench.sh [--quick] [--reps N] [--no-build] [SECTION...]
-#   SECTION: connect stall expiry revoke memory sync flood tokend tokend_idle (default: all)
+#   SECTION: connect stall expiry revoke memory sync flood tokend tokend_idle redis_memory
+#            (default: all)
+#     redis_memory: Redis used_memory per live token at BENCH_REDIS_TOKENS (default 1000000,
+#           --quick 100000) tokens in one org written by load_tokens (the create script,
+#           pipelined), and the cost of a create (mint_tokens: creates/s, Redis CPU per
+#           create), for this tree and for the layout baseline BENCH_LAYOUT_BASELINE_REV
+#           (default f325163, the last revision with one key per token), built in
+#           BENCH_LAYOUT_BASELINE_DIR (default build/bench-layout-baseline)
 #     sync: a broker started against a store of 1M live tokens (BENCH_SYNC_COUNTS, default
 #           300000,700000: one org each; --quick 30000,70000): time to a trusted replica,
 #           Redis SLOWLOG during the sync, CONNECTs during and after it, RSS per token
@@ -71,12 +78,12 @@ while [[ $# -gt 0 ]]; do
         --reps) REPS="$2"; shift ;;
         --no-build) BUILD=0 ;;
         -h|--help) sed -n '2,36p' "$0"; exit 0 ;;
-        connect|stall|expiry|revoke|memory|sync|flood|tokend|tokend_idle) SECTIONS+=("$1") ;;
+        connect|stall|expiry|revoke|memory|sync|flood|tokend|tokend_idle|redis_memory) SECTIONS+=("$1") ;;
         *) echo "bench.sh: unknown argument '$1'" >&2; exit 2 ;;
     esac
     shift
 done
-[[ ${#SECTIONS[@]} -eq 0 ]] && SECTIONS=(connect stall expiry revoke memory sync flood tokend tokend_idle)
+[[ ${#SECTIONS[@]} -eq 0 ]] && SECTIONS=(connect stall expiry revoke memory sync flood tokend tokend_idle redis_memory)
 
 # ---- tokend variants ------------------------------------------------------------------------
 # baseline: tokend built from BENCH_BASELINE_REV (git archive of that revision, so it works
@@ -141,6 +148,7 @@ for section in "${SECTIONS[@]}"; do
         revoke) TOOLS+=(revoke_probe); NEED_PLUGIN=1 ;;
         memory) TOOLS+=(rss_probe mint_tokens); NEED_PLUGIN=1 ;;
         sync) TOOLS+=(load_tokens); NEED_PLUGIN=1 ;;
+        redis_memory) TOOLS+=(load_tokens mint_tokens) ;;
         flood) TOOLS+=(auth_flood mint_tokens); NEED_PLUGIN=1 ;;
         tokend) TOOLS+=(trivial_http_server); NEED_TOKEND=1 ;;
         tokend_idle) TOOLS+=(idle_connections trivial_http_server); NEED_TOKEND=1 ;;
@@ -669,9 +677,9 @@ start_sync_broker() {  # name redis_port cache(on|off)
 }
 
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo "-"; }
-redis_get_calls() {  # port: GETs Redis ran so far (the authenticate script's password lookup)
+redis_get_calls() {  # port: HGETs Redis ran so far (the authenticate script's password lookup)
     redis-cli -p "$1" info commandstats | tr -d '\r' |
-        awk -F'[=,:]' '$1 == "cmdstat_get" {print $3; f = 1} END {if (!f) print 0}'
+        awk -F'[=,:]' '$1 == "cmdstat_hget" {print $3; f = 1} END {if (!f) print 0}'
 }
 cmd_usec() {  # port command: usec_per_call from commandstats
     redis-cli -p "$1" info commandstats | tr -d '\r' |
@@ -687,7 +695,7 @@ bench_sync() {
     local counts="${SYNC_COUNTS:-$([[ $QUICK -eq 1 ]] && echo 30000,70000 || echo 300000,700000)}"
     local reps="${BENCH_SYNC_REPS:-$([[ $QUICK -eq 1 ]] && echo 1 || echo 3)}"
     local total; total=$(tr ',' '\n' <<<"$counts" | awk '{s += $1} END {print s}')
-    local need_kb=$((total * 2))  # Redis needs about 1.7 KB per token (docs/benchmarks.md)
+    local need_kb=$((total / 2))  # Redis needs about 0.3 KB per token (docs/benchmarks.md)
     local avail_kb; avail_kb=$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo)
     ((avail_kb > need_kb * 2)) ||
         { warn "sync: $total tokens need about $((need_kb / 1024)) MB in Redis, only $((avail_kb / 1024)) MB available: skipped"; return; }
@@ -738,8 +746,7 @@ bench_sync() {
         record sync on slow_n "$(jq 'length' <<<"$slow")"
         record sync on slow_max_us "$(jq '[.[][2]] | max // 0' <<<"$slow")"
         jq -r '.[] | "\(.[2]) \(.[3][0])"' <<<"$slow" | sort -rn | head -3 >>"$R/sync.slowest"
-        record sync on zscan_us "$(cmd_usec "$rport" zscan)"
-        record sync on hmget_us "$(cmd_usec "$rport" hmget)"
+        record sync on hgetall_us "$(cmd_usec "$rport" hgetall)"
         record sync on sscan_us "$(cmd_usec "$rport" sscan)"
         # After: CONNECTs answered from memory, no password lookup in Redis.
         local before ok=0 n=20
@@ -750,7 +757,7 @@ bench_sync() {
         sleep 0.5
         record sync on during_ok "$during"; record sync on during_redis "$during_redis"
         record sync on after_ok "$ok"
-        record sync on after_memory "$(grep -c "after-$rep-.*from the replica" "$TMP/s_on.log" || true)"
+        record sync on after_memory "$(grep -c "from the replica.*after-$rep-" "$TMP/s_on.log" || true)"
         record sync on after_gets "$(($(redis_get_calls "$rport") - before))"
         stop_pid "${PID[s_on]}"
         # The same store with the replica off: the broker's RSS without the replica.
@@ -782,16 +789,103 @@ bench_sync() {
     printf '| %-44s | %16s |\n' "failed sync attempts" "$(median_int sync on failures)"
     printf '| %-44s | %16s |\n' "Redis commands >= 1 ms (SLOWLOG)" "$(median_int sync on slow_n)"
     printf '| %-44s | %16s |\n' "slowest Redis command, us (SLOWLOG; max of runs)" "$(sort -g "$R/sync.on.slow_max_us" | tail -1)"
-    printf '| %-44s | %16s |\n' "ZSCAN / HMGET / SSCAN us per call" "$(median sync on zscan_us) / $(median sync on hmget_us) / $(median sync on sscan_us)"
+    printf '| %-44s | %16s |\n' "HGETALL (one bucket) / SSCAN us per call" "$(median sync on hgetall_us) / $(median sync on sscan_us)"
     printf '| %-44s | %16s |\n' "broker RSS, replica on / off, kB" "$(median_int sync on rss_kb) / $(median_int sync off rss_kb)"
     printf '| %-44s | %16s |\n' "broker RSS per live token, B" "$(median_int sync on per_token_b)"
     printf '| %-44s | %16s |\n' "CONNECT during the sync: accepted / by Redis" "$(median_int sync on during_ok) / $(median_int sync on during_redis)"
     printf '| %-44s | %16s |\n' "20 CONNECTs after: accepted / from memory" "$(median_int sync on after_ok) / $(median_int sync on after_memory)"
-    printf '| %-44s | %16s |\n' "password lookups (GET) in Redis for them" "$(median_int sync on after_gets)"
+    printf '| %-44s | %16s |\n' "password lookups (HGET) in Redis for them" "$(median_int sync on after_gets)"
     if [[ -s "$R/sync.slowest" ]]; then
         echo
         echo "slowest commands (us command): $(sort -rn "$R/sync.slowest" | head -3 | paste -sd ';' | sed 's/;/; /g')"
     fi
+}
+
+# ---- redis_memory: Redis bytes per live token, and what a create costs Redis ------------
+# Per variant (the layout baseline and this tree), one run each: a fresh Redis, used_memory
+# before and after load_tokens writes BENCH_REDIS_TOKENS tokens into one org (events on:
+# the capped stream counts); then a fresh Redis and mint_tokens (TokenStore::create, two
+# threads, each create one script and one replica fence): creates/s and Redis CPU
+# (used_cpu_user + used_cpu_sys) per create.
+LAYOUT_BASELINE_REV="${BENCH_LAYOUT_BASELINE_REV:-f325163}"
+LAYOUT_BASELINE_DIR="$(realpath -m "${BENCH_LAYOUT_BASELINE_DIR:-$ROOT/build/bench-layout-baseline}")"
+
+build_layout_baseline() {  # load_tokens and mint_tokens of LAYOUT_BASELINE_REV
+    local sha
+    sha=$(git -C "$ROOT" rev-parse --verify --quiet "$LAYOUT_BASELINE_REV^{commit}") ||
+        { warn "redis_memory: BENCH_LAYOUT_BASELINE_REV=$LAYOUT_BASELINE_REV is not a commit: baseline skipped"; return 1; }
+    if [[ "$(cat "$LAYOUT_BASELINE_DIR/rev" 2>/dev/null)" != "$sha" ]]; then
+        rm -rf "$LAYOUT_BASELINE_DIR/src" "$LAYOUT_BASELINE_DIR/build" "$LAYOUT_BASELINE_DIR/rev"
+        mkdir -p "$LAYOUT_BASELINE_DIR/src"
+        git -C "$ROOT" archive "$sha" | tar -x -C "$LAYOUT_BASELINE_DIR/src"
+        echo "$sha" >"$LAYOUT_BASELINE_DIR/rev"
+    fi
+    [[ $BUILD -eq 0 ]] && return 0
+    log "redis_memory: building the layout baseline ${sha:0:12}"
+    release_tree "$LAYOUT_BASELINE_DIR/src" "$LAYOUT_BASELINE_DIR/build" -DTKA_BUILD_BENCH=ON &&
+        cmake --build "$LAYOUT_BASELINE_DIR/build" -j2 --target load_tokens mint_tokens >&2
+}
+
+redis_info_field() {  # port section field
+    redis-cli -p "$1" info "$2" | tr -d '\r' | awk -F: -v k="$3" '$1 == k {print $2}'
+}
+redis_cpu() {  # port: used_cpu_user + used_cpu_sys, seconds
+    echo "$(redis_info_field "$1" cpu used_cpu_user) $(redis_info_field "$1" cpu used_cpu_sys)" |
+        awk '{printf "%.6f", $1 + $2}'
+}
+
+bench_redis_memory() {
+    local n="${BENCH_REDIS_TOKENS:-$([[ $QUICK -eq 1 ]] && echo 100000 || echo 1000000)}"
+    local creates="${BENCH_REDIS_CREATES:-$([[ $QUICK -eq 1 ]] && echo 5000 || echo 20000)}"
+    local variants=() v bin
+    build_layout_baseline && [[ -x "$LAYOUT_BASELINE_DIR/build/bench/load_tokens" ]] &&
+        variants+=(baseline)
+    variants+=(current)
+    for v in "${variants[@]}"; do
+        bin="$B"; [[ $v == baseline ]] && bin="$LAYOUT_BASELINE_DIR/build/bench"
+        log "redis_memory: $v, $n tokens"
+        start_redis "rm_$v"
+        local port=${PORT[rm_$v]} m0 m1 c0 c1 line
+        m0=$(redis_info_field "$port" memory used_memory); c0=$(redis_cpu "$port")
+        line=$("$bin/load_tokens" --redis-url "redis://127.0.0.1:$port" --counts "$n" \
+            --sample 0) || die "load_tokens ($v) failed"
+        m1=$(redis_info_field "$port" memory used_memory); c1=$(redis_cpu "$port")
+        record rm "$v" per_token "$(((m1 - m0) / n))"
+        record rm "$v" used_mb "$(((m1 - m0) / 1048576))"
+        record rm "$v" keys "$(redis-cli -p "$port" dbsize | tr -d '\r')"
+        record rm "$v" stream "$(redis-cli -p "$port" xlen tka:events | tr -d '\r')"
+        record rm "$v" load_rate "$(field "$line" rate)"
+        record rm "$v" load_cpu_us "$(awk -v a="$c0" -v b="$c1" -v n="$n" 'BEGIN {printf "%.2f", (b - a) * 1e6 / n}')"
+        record rm "$v" load_evalsha_us "$(cmd_usec "$port" evalsha)"
+        stop_pid "${PID[rm_$v]}"
+        start_redis "rc_$v"
+        port=${PORT[rc_$v]}
+        c0=$(redis_cpu "$port")
+        line=$("$bin/mint_tokens" --redis-url "redis://127.0.0.1:$port" --count "$creates" \
+            --threads 2 --out /dev/null) || die "mint_tokens ($v) failed"
+        c1=$(redis_cpu "$port")
+        record rm "$v" create_rate "$(field "$line" rate)"
+        record rm "$v" create_cpu_us "$(awk -v a="$c0" -v b="$c1" -v n="$creates" 'BEGIN {printf "%.2f", (b - a) * 1e6 / n}')"
+        record rm "$v" create_evalsha_us "$(cmd_usec "$port" evalsha)"
+        stop_pid "${PID[rc_$v]}"
+    done
+    echo
+    echo "### redis_memory: $n live tokens in one org, $creates creates"
+    echo "(B/token: used_memory after - before load_tokens / tokens, stream included; CPU us:"
+    echo "Redis used_cpu_user + used_cpu_sys delta per token; load evalsha: commandstats"
+    echo "usec_per_call of EVALSHA while loading (the create script alone; '-': the loader writes"
+    echo "plain commands); mint evalsha: the same while minting (create and replica fence"
+    echo "scripts, one each per create); baseline = $LAYOUT_BASELINE_REV)"
+    echo
+    printf '| %-10s | %8s | %6s | %9s | %7s | %10s | %11s | %12s | %9s | %13s | %12s |\n' variant "B/token" "MB" keys stream "load tok/s" "load CPU us" "load evalsha" "creates/s" "create CPU us" "mint evalsha"
+    printf '| %-10s | %8s | %6s | %9s | %7s | %10s | %11s | %12s | %9s | %13s | %12s |\n' --- ---: ---: ---: ---: ---: ---: ---: ---: ---: ---:
+    for v in "${variants[@]}"; do
+        printf '| %-10s | %8s | %6s | %9s | %7s | %10s | %11s | %12s | %9s | %13s | %12s |\n' "$v" \
+            "$(median_int rm "$v" per_token)" "$(median_int rm "$v" used_mb)" "$(median_int rm "$v" keys)" \
+            "$(median_int rm "$v" stream)" "$(median_int rm "$v" load_rate)" "$(median rm "$v" load_cpu_us)" \
+            "$(median rm "$v" load_evalsha_us)" "$(median_int rm "$v" create_rate)" \
+            "$(median rm "$v" create_cpu_us)" "$(median rm "$v" create_evalsha_us)"
+    done
 }
 
 # ---- failed-auth flood ---------------------------------------------------------------------

@@ -182,6 +182,13 @@ std::vector<Leaf> define(CLI::App& app, RawArgs& raw) {
         add_json(l.app, raw);
         leaves.push_back(l);
     }
+    {
+        Leaf l{app.add_subcommand("migrate",
+                                  "move tokens of the previous Redis layout to the current one"),
+               Command::migrate};
+        add_json(l.app, raw);
+        leaves.push_back(l);
+    }
     return leaves;
 }
 
@@ -206,7 +213,8 @@ Request validated(const Leaf& leaf, const RawArgs& raw, std::istream& in) {
         throw UsageError(e.what());
     }
     r.json = raw.json;
-    if (leaf.command != Command::org_create && leaf.command != Command::org_list) {
+    if (leaf.command != Command::org_create && leaf.command != Command::org_list &&
+        leaf.command != Command::migrate) {
         r.org_id = checked_org_id(raw.org_id);
     }
     if (leaf.ttl != nullptr && leaf.ttl->count() > 0) {

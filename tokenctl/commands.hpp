@@ -23,5 +23,7 @@ struct Context {
 void run_org_command(const Request& request, Context& ctx);    // org create|set|show|list
 void run_key_command(const Request& request, Context& ctx);    // key create|import|list|revoke
 void run_token_command(const Request& request, Context& ctx);  // token list|revoke
+// migrate: the previous Redis layout to the current one (common/layout_migration.hpp)
+void run_migrate_command(const Request& request, RedisConnection& redis, Context& ctx);
 
 }  // namespace tka::tokenctl

@@ -24,6 +24,7 @@ enum class Command {
     key_revoke,
     token_list,
     token_revoke,
+    migrate,
 };
 
 struct Request {

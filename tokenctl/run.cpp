@@ -72,6 +72,8 @@ void dispatch(const Request& request, RedisConnection& redis, std::ostream& out,
         case Command::token_list:
         case Command::token_revoke:
             return run_token_command(request, ctx);
+        case Command::migrate:
+            return run_migrate_command(request, redis, ctx);
     }
 }
 

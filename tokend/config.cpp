@@ -207,6 +207,12 @@ ConfigResult parse_config(const std::vector<std::string>& args) {
         ->envname("TOKEND_REDIS_WAIT_MS")
         ->type_name("MS")
         ->capture_default_str();
+    app.add_option("--sweep-interval-ms", c.sweep_interval_ms,
+                   "milliseconds between passes of the expiry sweep over all organizations "
+                   "(0: off; creates still sweep their own organization)")
+        ->envname("TOKEND_SWEEP_INTERVAL_MS")
+        ->check(CLI::Range(0, 3600000))
+        ->capture_default_str();
     app.add_option("--rate-limit", c.rate_limit,
                    "requests per second per remote address (0: no limit)")
         ->envname("TOKEND_RATE_LIMIT")

@@ -30,10 +30,11 @@ struct Config {
     int io_threads = 2;    // threads running the event loop (accept, TLS, HTTP parsing)
     int queue_max = 1024;  // requests waiting for a Redis worker; beyond it 503 + Retry-After
     HttpLimits limits;
-    int redis_timeout_ms = 500;  // Redis connect and command timeout, milliseconds
-    double rate_limit = 0;       // requests per second per remote address; 0 = off
-    double rate_burst = 0;       // bucket size; 0 = max(1, ceil(2 * rate_limit))
-    ThrottleOptions throttle;    // failure throttling, allow-list, reverse proxies
+    int redis_timeout_ms = 500;    // Redis connect and command timeout, milliseconds
+    int sweep_interval_ms = 1000;  // expiry sweep pass interval (expiry_sweeper.hpp); 0 = off
+    double rate_limit = 0;         // requests per second per remote address; 0 = off
+    double rate_burst = 0;         // bucket size; 0 = max(1, ceil(2 * rate_limit))
+    ThrottleOptions throttle;      // failure throttling, allow-list, reverse proxies
 
     // Durability (common/replica_wait.hpp): WAIT for this many replicas after each write
     // (0: off), for at most redis_wait_ms milliseconds.

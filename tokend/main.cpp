@@ -9,9 +9,13 @@
 #include <atomic>
 #include <cstdio>
 #include <exception>
+#include <optional>
 #include <thread>
 
+#include "common/layout_migration.hpp"
+#include "common/redis.hpp"
 #include "tokend/config.hpp"
+#include "tokend/expiry_sweeper.hpp"
 #include "tokend/request_log.hpp"
 #include "tokend/server.hpp"
 
@@ -71,6 +75,28 @@ int main(int argc, char** argv) {
             {"max_connections", config.limits.max_connections},
             {"rate_limit", config.rate_limit},
         }));
+
+        // Tokens in the previous Redis layout are invisible to this version: say so loudly.
+        try {
+            tka::RedisConnection redis(redis_options(config));
+            if (tka::legacy_layout_present(redis)) {
+                server.log().write_line(
+                    event_line({{"event", "error"}, {"message", tka::kLegacyLayoutMessage}}));
+            }
+        } catch (const std::exception&) {
+            // Redis not reachable yet: the workers report that on their own.
+        }
+        // Deletes token records past their retention in every organization.
+        std::optional<ExpirySweeper> sweeper;
+        if (config.sweep_interval_ms > 0) {
+            sweeper.emplace(
+                redis_options(config),
+                [&server](const std::string& error) {
+                    server.log().write_line(
+                        event_line({{"event", "sweep_failed"}, {"error", error}}));
+                },
+                std::chrono::milliseconds(config.sweep_interval_ms));
+        }
 
         std::atomic<bool> finished{false};
         std::thread signal_thread([&] {

@@ -1,7 +1,7 @@
 // A flood of wrong passwords against a broker whose token replica is trusted: every CONNECT
 // is refused from memory, Redis is not asked once, and a valid token still connects. Redis
 // lookups are counted with INFO commandstats: the broker's lookup script reads the password
-// digest with GET (docs/redis-layout.md, `authenticate`), which nothing else the broker does
+// digest with HGET (docs/redis-layout.md, `authenticate`), which nothing else the broker does
 // while idle uses (its heartbeat script writes the registry with ZADD/HSET). A second broker
 // with the replica off shows that the count does see a lookup.
 #include <catch2/catch.hpp>
@@ -45,7 +45,7 @@ TEST_CASE("replica: a flood of wrong passwords is refused without asking Redis",
     REQUIRE(wait_for_log(broker, "token replica trusted", 10s));
 
     constexpr int kAttempts = 500;
-    const std::int64_t gets_before = command_calls(backend.db, "get");
+    const std::int64_t gets_before = command_calls(backend.db, "hget");
     int refusals = 0;
     MqttClient attacker;
     for (int i = 0; i < kAttempts; ++i) {
@@ -53,7 +53,7 @@ TEST_CASE("replica: a flood of wrong passwords is refused without asking Redis",
         guess.password = wrong_password();
         refusals += refused(connect_with(attacker, broker.port(), "attacker", guess)) ? 1 : 0;
     }
-    const std::int64_t lookups = command_calls(backend.db, "get") - gets_before;
+    const std::int64_t lookups = command_calls(backend.db, "hget") - gets_before;
     CHECK(refusals == kAttempts);
     INFO("password lookups in Redis during " << kAttempts << " wrong passwords: " << lookups);
     CHECK(lookups == 0);
@@ -63,14 +63,14 @@ TEST_CASE("replica: a flood of wrong passwords is refused without asking Redis",
     MqttClient client;
     REQUIRE(connect_with(client, broker.port(), "alice", alice) == 0);
     CHECK(wait_for_log(broker, "authenticated with token " + alice.token_id, 5s));
-    CHECK(command_calls(backend.db, "get") - gets_before == 0);
+    CHECK(command_calls(backend.db, "hget") - gets_before == 0);
 
     // Control: without the replica, one wrong password is one lookup the count does see.
     MosquittoBroker plain(token_broker(backend.redis, {{"cache", "off"}}));
-    const std::int64_t gets_plain = command_calls(backend.db, "get");
+    const std::int64_t gets_plain = command_calls(backend.db, "hget");
     IssuedToken guess = alice;
     guess.password = wrong_password();
     MqttClient other;
     CHECK(refused(connect_with(other, plain.port(), "attacker-2", guess)));
-    CHECK(command_calls(backend.db, "get") - gets_plain >= 1);
+    CHECK(command_calls(backend.db, "hget") - gets_plain >= 1);
 }

@@ -12,8 +12,10 @@
 #include "common/errors.hpp"
 #include "common/events.hpp"
 #include "common/identifiers.hpp"
+#include "common/lua_scripts.hpp"
 #include "common/org_store.hpp"
 #include "common/redis_keys.hpp"
+#include "common/token_record.hpp"
 #include "common/token_store.hpp"
 #include "tests/support/denied_reason.hpp"
 #include "tests/support/redis_server.hpp"
@@ -63,13 +65,18 @@ TEST_CASE_METHOD(Fixture, "create mints a token bound to the user and the org TT
     CHECK(tokens.create(org, "user@example.com", false, kNow).user_id == t.user_id);
     CHECK(tokens.create(org, "other@example.com", false, kNow).user_id != t.user_id);
 
-    // Only the digest of the password is in Redis, and the record expires 1 h after expiry.
-    const auto record_key = tka::keys::token(org.org_id, t.token_id);
-    auto rec = redis.command({"HGETALL", record_key});
-    for (const auto& e : rec.elements) {
-        CHECK(e.str.find(t.password) == std::string::npos);
+    // Only the digest of the password is in Redis, and the record is gone 1 h after expiry.
+    auto keys = redis.command({"KEYS", "*"});
+    for (const auto& k : keys.elements) {
+        if (redis.command({"TYPE", k.str}).str != "hash") {
+            continue;
+        }
+        for (const auto& e : redis.command({"HGETALL", k.str}).elements) {
+            CHECK(e.str.find(t.password) == std::string::npos);
+        }
     }
-    CHECK(redis.command({"EXPIRETIME", record_key}).integer == kNow + 3600 + 3600);
+    CHECK(tokens.get(org.org_id, t.token_id, kNow + 3600 + 3599)->status == "expired");
+    CHECK_FALSE(tokens.get(org.org_id, t.token_id, kNow + 3600 + 3600).has_value());
 
     auto lookup = tokens.authenticate(org.org_id, t.user_id, t.password, kNow);
     CHECK(lookup.ok());
@@ -137,6 +144,47 @@ TEST_CASE_METHOD(Fixture, "refresh rotates the password and restarts the TTL") {
     CHECK(last.type == tka::Event::Type::token_refreshed);
     CHECK(last.expires_at == r.expires_at);
     CHECK(last.password_digest == tka::crypto::sha256_hex(r.password));
+}
+
+TEST_CASE_METHOD(Fixture, "the refresh script answers a retried refresh as the first time") {
+    // A refresh whose reply was lost is retried with the same (old, new) pair: the script
+    // recognises the new digest in the record and answers as before, changing nothing.
+    auto t = tokens.create(org, "u@example.com", true, kNow);
+    const std::string token_raw = *tka::layout::token_id_bytes(t.token_id);
+    const std::string user_raw = *tka::layout::unhex(t.user_id);
+    const auto raw = [](const std::string& password) {
+        const auto d = tka::crypto::sha256(password);
+        return std::string(reinterpret_cast<const char*>(d.data()), d.size());
+    };
+    const std::string next = tka::ids::new_token_password();
+    const auto refresh = [&](tka::UnixSeconds now) {
+        return tka::scripts::refresh_token().run(
+            redis, {tka::keys::org(org.org_id), tka::keys::events()},
+            {tka::keys::org_prefix(org.org_id), org.org_id, token_raw, t.token_id, user_raw,
+             t.user_id, "0", raw(t.password), raw(next), tka::crypto::sha256_hex(next),
+             std::to_string(now), "3600", "100000"});
+    };
+    const auto first = refresh(kNow + 10);
+    orgs.update(org.org_id, 600, std::nullopt);  // a later TTL change does not alter it
+    const std::size_t events = all_events(redis).size();
+    const auto again = refresh(kNow + 20);
+    REQUIRE(first.elements.size() == 5);
+    REQUIRE(again.elements.size() == 5);
+    for (std::size_t i = 0; i < 5; ++i) {
+        CHECK(again.elements[i].str == first.elements[i].str);
+    }
+    CHECK(first.elements[0].str == "ok");
+    CHECK(first.elements[1].str == "3600");
+    CHECK(first.elements[2].str == std::to_string(kNow + 10 + 3600));
+    CHECK(first.elements[3].str == t.user_id);
+    CHECK(first.elements[4].str == "u@example.com");
+    CHECK(all_events(redis).size() == events);  // nothing announced twice
+    CHECK(tokens.authenticate(org.org_id, t.user_id, next, kNow + 20).ok());
+    CHECK(tokens.authenticate(org.org_id, t.user_id, t.password, kNow + 20).refusal ==
+          tka::Refusal::unknown_token);
+    // Once the token is revoked, the retry says so.
+    tokens.revoke(org.org_id, t.token_id, kNow + 30);
+    CHECK(refresh(kNow + 40).elements[0].str == "revoked");
 }
 
 TEST_CASE_METHOD(Fixture, "of concurrent refreshes with one password exactly one wins") {

@@ -7,10 +7,8 @@
 #include <thread>
 #include <vector>
 
-#include "common/crypto.hpp"
-#include "common/events.hpp"
 #include "common/identifiers.hpp"
-#include "common/redis_keys.hpp"
+#include "common/lua_scripts.hpp"
 
 namespace tka::test {
 
@@ -36,62 +34,31 @@ IssuedToken new_token(const Organization& org, std::size_t i, UnixSeconds now,
     return t;
 }
 
-// What create_token writes for one new token of a user without earlier tokens.
-void append_token(std::vector<std::vector<std::string>>& out, const IssuedToken& t,
-                  const std::string& now_s, const BulkLoadOptions& options) {
-    const std::string exp_s = std::to_string(t.expires_at);
-    const std::string purge_s = std::to_string(t.expires_at + kExpiredRetentionSeconds);
-    const std::string pw = crypto::sha256_hex(t.password);
-    const std::string token_key = keys::token(t.org_id, t.token_id);
-    const std::string user_key = keys::user_tokens(t.org_id, t.user_id);
-    const std::string live_key = keys::user_live_tokens(t.org_id, t.user_id);
-    out.push_back({"HSET", token_key, "user_id", t.user_id, "email", t.email, "pw", pw, "status",
-                   "active", "created_at", now_s, "expires_at", exp_s, "ttl", std::to_string(t.ttl),
-                   "refreshed_at", "0"});
-    out.push_back({"EXPIREAT", token_key, purge_s});
-    out.push_back({"SET", keys::password(t.org_id, pw), t.token_id, "EXAT", purge_s});
-    if (options.user_index) {
-        out.push_back({"SADD", user_key, t.token_id});
-        out.push_back({"EXPIREAT", user_key, purge_s});
-        out.push_back({"SADD", live_key, t.token_id});
-        out.push_back({"EXPIREAT", live_key, purge_s});
-        out.push_back({"SET", keys::token_org(t.token_id), t.org_id, "EXAT", purge_s});
-    }
-    if (options.events) {
-        out.push_back({"XADD", keys::events(), "MAXLEN", "~", std::to_string(kEventStreamMaxLen),
-                       "*", "type", "token.created", "org", t.org_id, "token", t.token_id, "user",
-                       t.user_id, "pw", pw, "exp", exp_s});
-    }
-}
-
 // Tokens first, first + step, ... below count, through one connection.
 void write_share(RedisConnection& redis, const Organization& org, std::size_t first,
                  std::size_t step, std::size_t count, UnixSeconds now,
                  const BulkLoadOptions& options,
                  const std::function<void(std::size_t, const IssuedToken&)>& sink) {
-    const std::string now_s = std::to_string(now);
-    const std::string zkey = keys::org_tokens(org.org_id);
-    std::string prune = "(";  // the script prunes members older than now - retention
-    prune.append(std::to_string(now - kExpiredRetentionSeconds));
+    const LuaScript& create = scripts::create_token();
+    create.load(redis);
     const std::size_t batch = options.batch == 0 ? 1 : options.batch;
     std::vector<std::vector<std::string>> commands;
     std::size_t i = first;
     while (i < count) {
         commands.clear();
-        std::vector<std::string> zadd = {"ZADD", zkey};
         for (std::size_t n = 0; n < batch && i < count; ++n, i += step) {
             const IssuedToken t = new_token(org, i, now, options.email_tag);
-            append_token(commands, t, now_s, options);
-            zadd.push_back(std::to_string(t.expires_at));
-            zadd.push_back(t.token_id);
+            const ScriptCall call = create_token_call(t, false, now, "", "", options.events);
+            commands.push_back(create.evalsha_command(call.keys, call.args));
             if (sink) {
                 sink(i, t);
             }
         }
-        commands.push_back(std::move(zadd));
-        commands.push_back({"ZREMRANGEBYSCORE", zkey, "-inf", prune});
         for (const RedisValue& reply : redis.pipeline(commands)) {
             reply.expect_ok("bulk token write");
+            if (reply.elements.empty() || reply.elements[0].str != "ok") {
+                throw RedisError("bulk token write: the create script refused");
+            }
         }
     }
 }

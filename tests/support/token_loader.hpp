@@ -1,10 +1,8 @@
 // Bulk token writer for tests and benchmarks that need a store of hundreds of thousands or
-// millions of live tokens. Minting through TokenStore is one create_token script call per
-// token; this writes exactly the keys and values that script writes for a new user with
-// replace_existing false (docs/redis-layout.md: the token record, its password lookup, the
-// user's `user:` and `live:` sets, the org's `tokens` sorted set, `tokenorg`, and the
-// `token.created` event on the capped stream), with the same expiries, but pipelined:
-// hundreds of tokens per round trip. Ids, passwords and user ids come from the same
+// millions of live tokens. It runs the create_token script itself (replace_existing false,
+// no secret key check: common/token_store.hpp create_token_call), so the store holds exactly
+// what tokend writes, but pipelined: hundreds of scripts per round trip instead of one
+// round trip and one replica fence per token. Ids, passwords and user ids come from the same
 // generators tokend uses (common/identifiers.hpp), so the plugin cannot tell the difference.
 #pragma once
 
@@ -20,11 +18,8 @@
 namespace tka::test {
 
 struct BulkLoadOptions {
-    std::size_t batch = 500;  // tokens per pipelined round trip
-    bool events = true;       // append token.created to the stream as the script does
-    // The per-user sets and tokenorg (revoke by e-mail, replace, refresh); false writes only
-    // what authentication and the replica sync read: record, password lookup, org's set.
-    bool user_index = true;
+    std::size_t batch = 500;         // tokens per pipelined round trip
+    bool events = true;              // append token.created to the stream as the script does
     std::string email_tag = "bulk";  // e-mails: u<i>-<tag>@bulk.example.com
     // Connections writing at once: more than one overlaps building a batch with Redis
     // executing another.
