@@ -121,6 +121,11 @@ std::array<std::uint8_t, 32> sha256(std::string_view data) {
     return out;
 }
 
+std::string sha256_bytes(std::string_view data) {
+    const auto d = sha256(data);
+    return std::string(reinterpret_cast<const char*>(d.data()), d.size());
+}
+
 std::string sha256_hex(std::string_view data) {
     const auto d = sha256(data);
     return hex(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()));

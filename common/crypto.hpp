@@ -16,8 +16,10 @@ std::string random_bytes(std::size_t n);
 // `n` characters drawn uniformly (rejection sampling) from `alphabet`.
 std::string random_string(std::size_t n, std::string_view alphabet);
 
-// Raw 32-byte SHA-256 digest and its lowercase hex form.
+// Raw 32-byte SHA-256 digest, the same 32 bytes as a string (how Redis stores it), and its
+// lowercase hex form.
 std::array<std::uint8_t, 32> sha256(std::string_view data);
+std::string sha256_bytes(std::string_view data);
 std::string sha256_hex(std::string_view data);
 
 // Lowercase hex of HMAC-SHA-256(key, data).

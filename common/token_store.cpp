@@ -55,11 +55,6 @@ const std::string& outcome_of(const RedisValue& reply) {
     return reply.elements.empty() ? empty : reply.elements[0].str;
 }
 
-std::string digest_bytes(const std::string& password) {
-    const auto d = crypto::sha256(password);
-    return std::string(reinterpret_cast<const char*>(d.data()), d.size());
-}
-
 std::string user_bytes(const std::string& user_id) {
     auto raw = layout::unhex(user_id);
     if (!raw || raw->size() != layout::kUserIdBytes) {
@@ -221,7 +216,7 @@ ScriptCall create_token_call(const IssuedToken& t, bool replace_existing, UnixSe
         throw RedisError(std::string("not a token id: ").append(t.token_id));
     }
     const std::string user_raw = user_bytes(t.user_id);
-    const std::string digest = digest_bytes(t.password);
+    const std::string digest = crypto::sha256_bytes(t.password);
     ScriptCall call;
     call.keys = {keys::org(t.org_id), keys::events(), keys::secret_keys(t.org_id),
                  keys::token_index(*token_raw)};
@@ -310,8 +305,8 @@ IssuedToken TokenStore::refresh(const std::string& token_id, const std::string& 
     IssuedToken t;
     t.token_id = token_id;
     t.password = passwords_ ? passwords_() : ids::new_token_password();
-    const std::string old_digest = digest_bytes(current_password);
-    const std::string new_digest = digest_bytes(t.password);
+    const std::string old_digest = crypto::sha256_bytes(current_password);
+    const std::string new_digest = crypto::sha256_bytes(t.password);
     const auto started = std::chrono::steady_clock::now();
     const auto budget = kRefreshRetryBudget * redis_.options().command_timeout;
     for (int attempt = 0;; ++attempt) {
@@ -458,7 +453,7 @@ std::optional<TokenRecord> TokenStore::get(const std::string& org_id, const std:
 
 AuthLookup TokenStore::authenticate(const std::string& org_id, const std::string& user_id,
                                     const std::string& password, UnixSeconds now) {
-    return authenticate_raw(org_id, user_id, digest_bytes(password), now);
+    return authenticate_raw(org_id, user_id, crypto::sha256_bytes(password), now);
 }
 
 AuthLookup TokenStore::authenticate(const std::string& org_id, const std::string& user_id,

@@ -88,7 +88,7 @@ TEST_CASE("a refresh whose answer was lost still yields a password the broker ac
     const auto warm = backend.mint(org, "warm@example.com");
     backend.tokens.refresh(warm.token_id, warm.password, unix_now());
     const auto first = backend.mint(org, "alice@example.com");
-    proxy.drop_replies_after(crypto::sha256_hex(first.password));
+    proxy.drop_replies_after(crypto::sha256_bytes(first.password));
     const auto second = TokenStore(via_proxy).refresh(first.token_id, first.password, unix_now());
     INFO("dropped: " << proxy.dropped());
     REQUIRE(proxy.dropped().rfind("*5\r\n$2\r\nok\r\n", 0) == 0);

@@ -101,8 +101,9 @@ TEST_CASE_METHOD(Fixture, "the same pair is not applied to a token that ended si
     const std::string next = tka::ids::new_token_password();
     pinned(redis, next).refresh(t.token_id, t.password, kNow + 10);
     tokens.revoke(org.org_id, t.token_id, kNow + 11);
+    // The retry is not applied again, and says why the token ended.
     CHECK(reason_of([&] { pinned(redis, next).refresh(t.token_id, t.password, kNow + 12); }) ==
-          tka::Refusal::wrong_password);
+          tka::Refusal::revoked);
     CHECK(tokens.authenticate(org.org_id, t.user_id, next, kNow + 12).refusal ==
           tka::Refusal::unknown_token);
 }
@@ -121,7 +122,7 @@ TEST_CASE_METHOD(Fixture, "a refresh whose answer is lost is retried and yields 
 
     auto t = tokens.create(org, "u@example.com", true, kNow);
     // Only the refresh script carries the old password's digest.
-    proxy.drop_replies_after(tka::crypto::sha256_hex(t.password));
+    proxy.drop_replies_after(tka::crypto::sha256_bytes(t.password));
     auto r = store.refresh(t.token_id, t.password, kNow + 10);
 
     // Redis applied the first attempt and answered "ok"; the store never saw that answer.

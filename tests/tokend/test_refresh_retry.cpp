@@ -44,7 +44,7 @@ TEST_CASE("a refresh whose Redis answer is lost still returns the new password",
 
     // Only the refresh script carries the current password's digest.
     proxy.drop_replies_after(
-        tka::crypto::sha256_hex(first.json["access_token"].get<std::string>()));
+        tka::crypto::sha256_bytes(first.json["access_token"].get<std::string>()));
     auto second = post_json(client, "/v2/tokens/refresh", refresh_body(first.json));
     TKA_REQUIRE_STATUS(second, 200, tokend);
 
