@@ -99,6 +99,16 @@ end
 local function event(stream, maxlen, ...)
   redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*', ...)
 end
+-- Ends a live token (record r in user bucket ub, field id): status st ('r' revoked,
+-- 'p' replaced), its password index entry deleted, token.revoked with `reason`.
+local function end_token(stream, maxlen, prefix, bits, ub, id, r, st, org_id, id_s, user_s,
+                         reason)
+  r.st = st
+  redis.call('HSET', ub, id, pack_rec(r))
+  pw_del(prefix, bits, r.pw)
+  event(stream, maxlen, 'type', 'token.revoked', 'org', org_id, 'token', id_s,
+        'user', user_s, 'reason', reason)
+end
 -- Deletes the records of `budget` user buckets that are past expires_at + keep (as Redis
 -- would have expired them), with their password and token index entries and the e-mail
 -- fields of users left without a record in that bucket. The org hash's `sweep` field is
@@ -201,12 +211,9 @@ if replace == '1' then
         if #f == 16 and string.sub(all[j + 1], 46, 57) == user then
           local r = unpack_rec(all[j + 1])
           if r.st == 'a' and r.ex > now then
-            r.st = 'p'
-            redis.call('HSET', ub, f, pack_rec(r))
-            pw_del(prefix, bits, r.pw)
             local old = uuid(f)
-            event(KEYS[2], maxlen, 'type', 'token.revoked', 'org', org_id, 'token', old,
-                  'user', user_s, 'reason', 'replaced')
+            end_token(KEYS[2], maxlen, prefix, bits, ub, f, r, 'p', org_id, old, user_s,
+                      'replaced')
             result[#result + 1] = old
           end
         end
@@ -289,11 +296,7 @@ for i = 5, #ARGV, 5 do
   if v then
     local r = unpack_rec(v)
     if r.st == 'a' and r.ex > now then
-      r.st = 'r'
-      redis.call('HSET', ub, id, pack_rec(r))
-      pw_del(prefix, bits, r.pw)
-      event(KEYS[2], maxlen, 'type', 'token.revoked', 'org', org_id, 'token', id_s,
-            'user', user_s, 'reason', 'revoked')
+      end_token(KEYS[2], maxlen, prefix, bits, ub, id, r, 'r', org_id, id_s, user_s, 'revoked')
       result[#result + 1] = id_s
     end
   end
