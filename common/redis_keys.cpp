@@ -54,6 +54,18 @@ std::string replicas_applied() {
     return "tka:replicas:applied";
 }
 
+std::string admins() {
+    return "tka:admins";
+}
+
+std::string admin_session(std::string_view session_digest_hex) {
+    return std::string("tka:admin:session:").append(session_digest_hex);
+}
+
+std::string admin_sessions_of(std::string_view admin_name) {
+    return std::string("tka:admin:sessions:").append(admin_name);
+}
+
 namespace legacy {
 
 std::string token(std::string_view org_id, std::string_view token_id) {

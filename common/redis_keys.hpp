@@ -47,6 +47,13 @@ std::string events();
 std::string replicas();
 // HASH replica id -> last stream id that replica has applied
 std::string replicas_applied();
+// The operator dashboard (common/admin_store.hpp):
+// HASH admin name -> JSON {"password", "created_at", "password_changed_at"}
+std::string admins();
+// HASH admin, csrf, created_at, last_seen; TTL = the idle timeout
+std::string admin_session(std::string_view session_digest_hex);
+// SET of the session digests of one admin (ended by delete and reset-password)
+std::string admin_sessions_of(std::string_view admin_name);
 
 // The previous layout (one hash per token and four more keys), read only by
 // `tokenctl migrate` and the startup check that refuses to ignore unmigrated data.
