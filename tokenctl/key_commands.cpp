@@ -6,8 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "common/json_views.hpp"
 #include "tokenctl/commands.hpp"
-#include "tokenctl/json_views.hpp"
 #include "tokenctl/text_views.hpp"
 
 namespace tka::tokenctl {

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <tuple>
 
+#include "common/json_views.hpp"
 #include "tokenctl/commands.hpp"
-#include "tokenctl/json_views.hpp"
 #include "tokenctl/text_views.hpp"
 
 namespace tka::tokenctl {

@@ -1,5 +1,5 @@
 // The human-readable forms of tokenctl's output: one "field  value" block per object, or an
-// aligned table per list. Meant for eyes; scripts use --json (json_views.hpp).
+// aligned table per list. Meant for eyes; scripts use --json (common/json_views.hpp).
 #pragma once
 
 #include <cstdint>

@@ -2,8 +2,8 @@
 // ever reads or prints it (TokenRecord does not even hold it).
 #include <fmt/format.h>
 
+#include "common/json_views.hpp"
 #include "tokenctl/commands.hpp"
-#include "tokenctl/json_views.hpp"
 #include "tokenctl/text_views.hpp"
 
 namespace tka::tokenctl {

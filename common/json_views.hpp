@@ -1,6 +1,7 @@
-// The JSON shapes of tokenctl's --json output (documented in docs/tokenctl.md). Secrets
-// never appear here except in the two creation results, which exist to show them once;
-// passwords and the org's user salt never appear at all.
+// The JSON shapes of organizations, secret keys and tokens: tokenctl's --json output
+// (docs/tokenctl.md) and the dashboard's admin API (docs/dashboard.md) print the same
+// objects. Secrets never appear here; passwords and the org's user salt never appear at
+// all.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -9,7 +10,7 @@
 #include "common/org_store.hpp"
 #include "common/token_store.hpp"
 
-namespace tka::tokenctl {
+namespace tka {
 
 // {"organization_id", "name", "ttl", "token_auth", "created_at"}
 nlohmann::json org_json(const Organization& org);
@@ -22,4 +23,4 @@ nlohmann::json token_json(const TokenRecord& token);
 // Pretty-printed, invalid UTF-8 replaced rather than thrown on, newline-terminated.
 void print_json(std::ostream& out, const nlohmann::json& value);
 
-}  // namespace tka::tokenctl
+}  // namespace tka

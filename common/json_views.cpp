@@ -1,10 +1,10 @@
-// JSON shapes of tokenctl's output (see json_views.hpp).
-#include "tokenctl/json_views.hpp"
+// JSON shapes of organizations, keys and tokens (see json_views.hpp).
+#include "common/json_views.hpp"
 
 #include "common/identifiers.hpp"
 #include "common/time_format.hpp"
 
-namespace tka::tokenctl {
+namespace tka {
 
 nlohmann::json org_json(const Organization& org) {
     return {
@@ -47,4 +47,4 @@ void print_json(std::ostream& out, const nlohmann::json& value) {
     out << value.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
 }
 
-}  // namespace tka::tokenctl
+}  // namespace tka
