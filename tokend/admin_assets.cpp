@@ -178,6 +178,7 @@ svg.chart { display: block; width: 100%; height: 7.5rem; }
 svg.chart .chart-bg { fill: #f3f5f8; }
 svg.chart .bar { fill: var(--accent); }
 svg.chart .axis { stroke: var(--muted); stroke-width: 1; }
+.axis-labels { display: flex; justify-content: space-between; margin: 0.25rem 0 0; font-size: 0.85rem; color: var(--muted); }
 .code { color: var(--muted); font-weight: 400; }
 @media (max-width: 40rem) {
   header.site { padding: 0.75rem 1rem; }
@@ -188,6 +189,17 @@ svg.chart .axis { stroke: var(--muted); stroke-width: 1; }
   form.inline { align-items: stretch; flex-direction: column; }
   form.inline button { align-self: flex-start; }
   dl.facts { grid-template-columns: 1fr; }
+  /* Tables become one card per row, each cell labelled by its column. */
+  .table-wrap { background: none; border: none; }
+  table, tbody, tr, td { display: block; width: 100%; }
+  thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+  tbody tr { background: var(--card); border: 1px solid var(--line); border-radius: 4px; margin-bottom: 0.75rem; }
+  tbody tr:last-child td, td { border-bottom: none; }
+  td { display: grid; grid-template-columns: 8.5rem 1fr; gap: 0.5rem; padding: 0.35rem 0.75rem; }
+  td { overflow-wrap: anywhere; }
+  td[data-label]::before { content: attr(data-label); font-weight: 600; color: var(--muted); }
+  td.action:empty { display: none; }
+  tr.empty td { display: block; }
   dl.facts dd { margin-bottom: 0.5rem; }
 }
 @media (prefers-reduced-motion: reduce) {

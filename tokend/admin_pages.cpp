@@ -112,10 +112,11 @@ std::string duration_text(std::int64_t seconds) {
 // <time> with the exact RFC 3339 instant and, when `now` is known, a relative hint.
 std::string time_html(UnixSeconds t, UnixSeconds now) {
     const std::string exact = format_rfc3339(t);
-    std::string out = fmt::format("<time datetime=\"{0}\">{0}</time>", exact);
+    std::string out = fmt::format("<span class=\"when\"><time datetime=\"{0}\">{0}</time>", exact);
     if (now > 0) {
         out += fmt::format(" <span class=\"hint\">({})</span>", relative(t - now));
     }
+    out += "</span>";
     return out;
 }
 
@@ -259,13 +260,16 @@ std::string lag_events_text(const ReplicaStatus& r) {
     return fmt::format("{}", *r.lag_events);
 }
 
+// A chart spans at least this many intervals, so a young history draws thin bars at the right
+// end instead of a few wide ones.
+constexpr std::size_t kMinChartSlots = 60;
+
 // One inline SVG bar chart: the newest interval on the right, bars scaled to the largest.
 std::string chart_svg(const UsageSeries& s, std::int64_t interval_seconds) {
     constexpr int kWidth = 720;
     constexpr int kHeight = 120;
-    constexpr std::size_t kMinSlots = 60;
     const std::size_t n = s.per_interval.size();
-    const std::size_t slots = std::max(n, kMinSlots);
+    const std::size_t slots = std::max(n, kMinChartSlots);
     const std::uint64_t peak =
         n == 0 ? 0 : *std::max_element(s.per_interval.begin(), s.per_interval.end());
     const std::uint64_t last = n == 0 ? 0 : s.per_interval.back();
@@ -338,8 +342,10 @@ std::string orgs_page(const Frame& frame, const std::vector<Organization>& orgs)
         "<th scope=\"col\">Created</th></tr></thead>\n<tbody>\n";
     for (const Organization& org : orgs) {
         out += fmt::format(
-            "<tr data-org-id=\"{0}\"><td><a href=\"{1}\">{2}</a></td><td><code>{0}</code></td>"
-            "<td><span class=\"state state-{3}\">{4}</span></td><td>{5}</td><td>{6}</td></tr>\n",
+            "<tr data-org-id=\"{0}\"><td data-label=\"Name\"><a href=\"{1}\">{2}</a></td>"
+            "<td data-label=\"Id\"><code>{0}</code></td><td data-label=\"Token auth\">"
+            "<span class=\"state state-{3}\">{4}</span></td><td data-label=\"Token TTL\">{5}</td>"
+            "<td data-label=\"Created\">{6}</td></tr>\n",
             html_escape(org.org_id), html_escape(org_path(org)), html_escape(org.name),
             org.token_auth ? "on" : "off", on_off(org.token_auth),
             html_escape(duration_text(org.ttl)), time_html(org.created_at, frame.now));
@@ -452,8 +458,10 @@ std::string keys_page(const Frame& frame, const Organization& org,
     for (const SecretKeyInfo& key : keys) {
         const std::string prefix = key_prefix(key);
         out += fmt::format(
-            "<tr data-key-id=\"{0}\"><td><code>{0}</code></td><td>{1}</td><td>{2}</td>"
-            "<td>{3}</td><td><form class=\"revoke-key\" method=\"post\" "
+            "<tr data-key-id=\"{0}\"><td data-label=\"Key id\"><code>{0}</code></td>"
+            "<td data-label=\"Begins with\">{1}</td><td data-label=\"Created\">{2}</td>"
+            "<td data-label=\"Kind\">{3}</td><td class=\"action\"><form class=\"revoke-key\" "
+            "method=\"post\" "
             "action=\"{4}/keys/{5}/revoke\">{6}<button type=\"submit\" class=\"danger\" "
             "aria-label=\"Revoke key {0}\">Revoke</button></form></td></tr>\n",
             html_escape(key.key_id),
@@ -544,9 +552,11 @@ std::string tokens_page(const Frame& frame, const Organization& org, std::string
                 html_escape(t.token_id));
         }
         out += fmt::format(
-            "<tr data-token-id=\"{}\"><td><a href=\"{}/tokens?email={}\">{}</a></td>"
-            "<td><code>{}</code></td><td><span class=\"status status-{}\">{}</span></td>"
-            "<td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            "<tr data-token-id=\"{}\"><td data-label=\"E-mail\"><a href=\"{}/tokens?email={}\">"
+            "{}</a></td><td data-label=\"User id\"><code>{}</code></td>"
+            "<td data-label=\"Status\"><span class=\"status status-{}\">{}</span></td>"
+            "<td data-label=\"Created\">{}</td><td data-label=\"Expires\">{}</td>"
+            "<td data-label=\"Refreshed\">{}</td><td class=\"action\">{}</td></tr>\n",
             html_escape(t.token_id), base, html_escape(url_encode(t.email)), html_escape(t.email),
             html_escape(t.user_id), status_class(t, frame.now),
             html_escape(status_word(t, frame.now)), time_html(t.created_at, frame.now),
@@ -587,9 +597,11 @@ std::string brokers_page(const Frame& frame, const ReplicaRegistry& registry) {
                           : state == BrokerState::behind ? "behind"
                                                          : "in-sync";
         out += fmt::format(
-            "<tr data-replica-id=\"{0}\"><td><code>{0}</code></td>"
-            "<td><span title=\"{1}\">{2}</span></td><td><code>{3}</code></td><td>{4}</td>"
-            "<td>{5}</td><td><span class=\"state state-{6}\">{7}</span></td></tr>\n",
+            "<tr data-replica-id=\"{0}\"><td data-label=\"Replica\"><code>{0}</code></td>"
+            "<td data-label=\"Last heartbeat\"><span title=\"{1}\">{2}</span></td>"
+            "<td data-label=\"Applied event\"><code>{3}</code></td>"
+            "<td data-label=\"Behind (events)\">{4}</td><td data-label=\"Behind (ms)\">{5}</td>"
+            "<td data-label=\"State\"><span class=\"state state-{6}\">{7}</span></td></tr>\n",
             html_escape(r.replica_id), format_rfc3339(r.heartbeat_ms / 1000),
             age_text(r.heartbeat_age_ms),
             r.applied_id.empty() ? std::string("—") : html_escape(r.applied_id),
@@ -641,7 +653,12 @@ std::string usage_page(const Frame& frame, const Usage& usage) {
             "last {3} s: <strong class=\"last\">{4}</strong></p></figcaption>\n",
             html_escape(s.id), html_escape(s.name), s.total, usage.interval_seconds, last);
         out += chart_svg(s, usage.interval_seconds);
-        out += "</figure>\n";
+        const auto slots =
+            static_cast<std::int64_t>(std::max(s.per_interval.size(), kMinChartSlots));
+        out += fmt::format(
+            "<p class=\"axis-labels\" aria-hidden=\"true\"><span>{} ago</span><span>now</span>"
+            "</p>\n</figure>\n",
+            duration_text(slots * usage.interval_seconds));
     }
     out += close_page();
     return out;
