@@ -23,6 +23,7 @@ constexpr std::string_view kCss = R"css(/* token auth dashboard */
   color-scheme: light;
 }
 *, *::before, *::after { box-sizing: border-box; }
+[hidden] { display: none !important; }
 html { font-size: 100%; }
 body {
   margin: 0;

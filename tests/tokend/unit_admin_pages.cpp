@@ -297,14 +297,14 @@ void keep(const std::string& name, std::string html) {
 
 }  // namespace
 
-TEST_CASE("html_escape turns markup characters into entities", "[tokend][unit][pages]") {
+TEST_CASE("pages: html_escape turns markup characters into entities", "[tokend][unit][pages]") {
     CHECK(html_escape(kScript) == kScriptEscaped);
     CHECK(html_escape(kQuotes) == kQuotesEscaped);
     CHECK(html_escape("plain text, ünïcödé") == "plain text, ünïcödé");
     CHECK(html_escape("") == "");
 }
 
-TEST_CASE("login page", "[tokend][unit][pages]") {
+TEST_CASE("pages: login", "[tokend][unit][pages]") {
     const std::string plain = login_page("");
     check_document(plain, false);
     CHECK_FALSE(has(plain, "id=\"error\""));
@@ -326,7 +326,8 @@ TEST_CASE("login page", "[tokend][unit][pages]") {
     keep("login", failed);
 }
 
-TEST_CASE("every signed-in page shows who is signed in, flash and error", "[tokend][unit][pages]") {
+TEST_CASE("pages: every signed-in page shows who is signed in, flash and error",
+          "[tokend][unit][pages]") {
     Frame f = frame_of(kScript);
     f.flash = "Token auth is now off for " + kQuotes + ".";
     f.error = "The TTL must be a whole number of seconds " + kScript;
@@ -356,7 +357,7 @@ TEST_CASE("every signed-in page shows who is signed in, flash and error", "[toke
     CHECK_FALSE(has(quiet, "id=\"error\""));
 }
 
-TEST_CASE("organizations page", "[tokend][unit][pages]") {
+TEST_CASE("pages: organizations", "[tokend][unit][pages]") {
     const std::vector<tka::Organization> orgs = {org("org_k7xm4pqr2n5t", kScript, true),
                                                  org("org_a1b2c3d4e5f6", kQuotes, false)};
     const std::string html = orgs_page(frame_of(), orgs);
@@ -386,7 +387,7 @@ TEST_CASE("organizations page", "[tokend][unit][pages]") {
     CHECK(count(empty, "data-org-id=") == 0);
 }
 
-TEST_CASE("organization created: the key is shown once", "[tokend][unit][pages]") {
+TEST_CASE("pages: organization created: the key is shown once", "[tokend][unit][pages]") {
     tka::NewOrganization created;
     created.org = org("org_k7xm4pqr2n5t", kScript, false);
     created.first_key = {"k_1234", "sk_ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef012345"};
@@ -404,7 +405,7 @@ TEST_CASE("organization created: the key is shown once", "[tokend][unit][pages]"
     keep("org-created", html);
 }
 
-TEST_CASE("organization page: the token auth toggle and the TTL", "[tokend][unit][pages]") {
+TEST_CASE("pages: organization: the token auth toggle and the TTL", "[tokend][unit][pages]") {
     const std::string on = org_page(frame_of(), org("org_k7xm4pqr2n5t", kScript, true));
     check_document(on, true);
     CHECK_FALSE(has(on, kScript));
@@ -430,7 +431,7 @@ TEST_CASE("organization page: the token auth toggle and the TTL", "[tokend][unit
     CHECK(text_of(element(off, "id=\"token-auth-toggle\"")) == "Turn on");
 }
 
-TEST_CASE("secret keys page and the key created page", "[tokend][unit][pages]") {
+TEST_CASE("pages: secret keys, and the key created", "[tokend][unit][pages]") {
     const tka::Organization acme = org("org_k7xm4pqr2n5t", kScript, true);
     std::vector<tka::SecretKeyInfo> keys(2);
     keys[0].key_id = "k_aaaa";
@@ -472,7 +473,7 @@ TEST_CASE("secret keys page and the key created page", "[tokend][unit][pages]") 
     keep("key-created", created);
 }
 
-TEST_CASE("tokens page: status words, revoke buttons on live tokens only",
+TEST_CASE("pages: tokens: status words, revoke buttons on live tokens only",
           "[tokend][unit][pages]") {
     const tka::Organization acme = org("org_k7xm4pqr2n5t", "acme", true);
     const std::string hostile = kScript + "@example.com";
@@ -545,7 +546,7 @@ TEST_CASE("tokens page: status words, revoke buttons on live tokens only",
     CHECK(count(none, "data-token-id=") == 0);
 }
 
-TEST_CASE("brokers page: age, applied id, lag and state", "[tokend][unit][pages]") {
+TEST_CASE("pages: brokers: age, applied id, lag and state", "[tokend][unit][pages]") {
     const std::string html = brokers_page(frame_of(), sample_registry());
     check_document(html, true);
     CHECK_FALSE(has(html, kScript));
@@ -573,7 +574,7 @@ TEST_CASE("brokers page: age, applied id, lag and state", "[tokend][unit][pages]
     CHECK(has(none, "Nothing here yet"));
 }
 
-TEST_CASE("usage page: one inline SVG chart per series", "[tokend][unit][pages]") {
+TEST_CASE("pages: usage: one inline SVG chart per series", "[tokend][unit][pages]") {
     const Usage usage = sample_usage();
     const std::string html = usage_page(frame_of(), usage);
     check_document(html, true);
@@ -600,7 +601,7 @@ TEST_CASE("usage page: one inline SVG chart per series", "[tokend][unit][pages]"
     CHECK(has(empty, "Nothing here yet"));
 }
 
-TEST_CASE("error page", "[tokend][unit][pages]") {
+TEST_CASE("pages: error", "[tokend][unit][pages]") {
     const std::string signed_in = error_page(frame_of(), 404, "No organization " + kScript);
     check_document(signed_in, true);
     CHECK(has(signed_in, "<h1>Not found"));
@@ -615,7 +616,8 @@ TEST_CASE("error page", "[tokend][unit][pages]") {
     CHECK(has(not_signed_in, "<a href=\"/\">Sign in</a>"));
 }
 
-TEST_CASE("assets: a style sheet and a copy script, nothing external", "[tokend][unit][pages]") {
+TEST_CASE("pages: assets: a style sheet and a copy script, nothing external",
+          "[tokend][unit][pages]") {
     const std::string css(dashboard_css());
     const std::string js(dashboard_js());
     CHECK(has(css, ":focus-visible"));

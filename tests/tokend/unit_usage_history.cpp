@@ -39,7 +39,7 @@ const std::chrono::steady_clock::time_point t0{};
 
 }  // namespace
 
-TEST_CASE("request errors are counted by route and error code", "[tokend][unit][usage]") {
+TEST_CASE("metrics: request errors are counted by route and error code", "[tokend][unit][usage]") {
     Metrics m;
     m.observe_request("/v2/tokens/create", 200, 0.001);
     m.observe_request("/v2/tokens/create", 401, 0.001, "invalid_client");
@@ -71,7 +71,8 @@ TEST_CASE("request errors are counted by route and error code", "[tokend][unit][
     CHECK(s.errors.size() == 3);
 }
 
-TEST_CASE("usage before any sample has series but no bars", "[tokend][unit][usage]") {
+TEST_CASE("usage history: before any sample, series has series but no bars",
+          "[tokend][unit][usage]") {
     UsageHistory h;
     const admin::Usage u = h.usage();
     CHECK(u.interval_seconds == 10);
@@ -86,7 +87,8 @@ TEST_CASE("usage before any sample has series but no bars", "[tokend][unit][usag
     }
 }
 
-TEST_CASE("usage: per interval is the difference of consecutive samples", "[tokend][unit][usage]") {
+TEST_CASE("usage history: per interval is the difference of consecutive samples",
+          "[tokend][unit][usage]") {
     UsageHistory h;
     h.sample(counters(0, 0, 0), t0);  // at start
     h.sample(counters(4, 1, 0), t0 + 10s);
@@ -114,7 +116,7 @@ TEST_CASE("usage: per interval is the difference of consecutive samples", "[toke
     CHECK(u.series[4].id == "failures-rate_limited");
 }
 
-TEST_CASE("usage keeps the last hour: 360 intervals of 10 s", "[tokend][unit][usage]") {
+TEST_CASE("usage history: keeps the last hour: 360 intervals of 10 s", "[tokend][unit][usage]") {
     UsageHistory h;
     for (std::uint64_t i = 0; i <= 400; ++i) {
         h.sample(counters(i * i, 0, 0), t0 + std::chrono::seconds(10 * i));
@@ -129,7 +131,8 @@ TEST_CASE("usage keeps the last hour: 360 intervals of 10 s", "[tokend][unit][us
     CHECK(created->total == 400 * 400);
 }
 
-TEST_CASE("usage ignores samples out of order and counters that go down", "[tokend][unit][usage]") {
+TEST_CASE("usage history: ignores samples out of order and counters that go down",
+          "[tokend][unit][usage]") {
     UsageHistory h(5s, 10);
     CHECK(h.interval() == 5s);
     h.sample(counters(5, 0, 0), t0 + 10s);
@@ -141,7 +144,7 @@ TEST_CASE("usage ignores samples out of order and counters that go down", "[toke
     CHECK(find_series(u, "tokens-created")->per_interval == std::vector<std::uint64_t>{0, 1});
 }
 
-TEST_CASE("usage history is safe to sample and read from different threads",
+TEST_CASE("usage history: safe to sample and read from different threads",
           "[tokend][unit][usage]") {
     UsageHistory h(10s, 50);
     std::thread writer([&] {
