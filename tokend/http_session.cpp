@@ -333,7 +333,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
     void log_request() {
         const double seconds = std::chrono::duration<double>(Clock::now() - request_start_).count();
-        ctx_.metrics.observe_request(route_label(entry_.path), entry_.status, seconds);
+        ctx_.metrics.observe_request(route_label(entry_.path), entry_.status, seconds,
+                                     entry_.error);
         entry_.duration_ms = seconds * 1000;
         ctx_.log.write(entry_);
     }
