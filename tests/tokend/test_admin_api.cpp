@@ -456,6 +456,13 @@ TEST_CASE("admin API: brokers, usage, bodies over 16 KiB, unknown paths and meth
     auto wrong = fresh.api("PUT", "/admin/api/orgs");
     TKA_REQUIRE_STATUS(wrong, 405, d.tokend);
     CHECK(wrong.header("Allow") == "GET, HEAD, POST");
+
+    // The dashboard's requests are not token requests: the token API's metrics (and the
+    // usage page drawn from them) do not count them.
+    auto pub = d.tokend.client();
+    auto metrics = get(pub, "/metrics");
+    TKA_REQUIRE_STATUS(metrics, 200, d.tokend);
+    CHECK(metrics.body.find("route=\"other\"") == std::string::npos);
 }
 
 TEST_CASE("admin API: every action leaves an audit line without any secret", "[tokend][admin]") {
