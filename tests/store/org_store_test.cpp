@@ -111,6 +111,11 @@ TEST_CASE("secret keys: authenticate, create, import legacy, revoke") {
     REQUIRE(keys.size() == 3);
     CHECK(keys[0].key_id == a.first_key.key_id);
     CHECK(keys[2].legacy);
+    // The first 7 characters of each key are kept, to recognise it.
+    CHECK(keys[0].prefix == a.first_key.secret_key.substr(0, 7));
+    CHECK(keys[1].prefix == second.secret_key.substr(0, 7));
+    CHECK(keys[2].prefix == "cs_Lega");
+    CHECK(imported.prefix == "cs_Lega");
 
     orgs.revoke_key(a_id, a.first_key.key_id);
     CHECK(reason_of([&] { orgs.authenticate(a_id, a.first_key.secret_key); }) ==
