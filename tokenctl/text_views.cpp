@@ -88,10 +88,11 @@ void print_keys(std::ostream& out, const std::vector<SecretKeyInfo>& keys) {
         out << "no secret keys\n";
         return;
     }
-    Table table({"KEY ID", "KIND", "CREATED"});
+    Table table({"KEY ID", "PREFIX", "KIND", "CREATED"});
     for (const auto& key : keys) {
-        table.add_row(
-            {key.key_id, key.legacy ? "legacy cs_" : "sk_", format_rfc3339(key.created_at)});
+        // Keys stored before prefixes were kept have none: "-".
+        table.add_row({key.key_id, key.prefix.empty() ? "-" : key.prefix,
+                       key.legacy ? "legacy cs_" : "sk_", format_rfc3339(key.created_at)});
     }
     table.print(out);
 }
@@ -106,6 +107,19 @@ void print_tokens(std::ostream& out, const std::vector<TokenRecord>& tokens) {
         table.add_row({token.token_id, token.email, token.status, format_rfc3339(token.created_at),
                        format_rfc3339(token.expires_at),
                        ids::format_username(token.user_id, token.org_id)});
+    }
+    table.print(out);
+}
+
+void print_admins(std::ostream& out, const std::vector<AdminInfo>& admins) {
+    if (admins.empty()) {
+        out << "no admin accounts\n";
+        return;
+    }
+    Table table({"NAME", "CREATED", "PASSWORD CHANGED"});
+    for (const auto& admin : admins) {
+        table.add_row({admin.name, format_rfc3339(admin.created_at),
+                       format_rfc3339(admin.password_changed_at)});
     }
     table.print(out);
 }
