@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "common/display_name.hpp"
 #include "common/time_format.hpp"
 
 namespace tka::tokend::admin {
@@ -360,7 +361,7 @@ std::string orgs_page(const Frame& frame, const std::vector<Organization>& orgs)
         "<h2 id=\"create-org-heading\">Create an organization</h2>\n"
         "<form id=\"create-org\" class=\"stacked\" method=\"post\" action=\"/orgs\">{}\n"
         "<label for=\"create-org-name\">Name</label>\n"
-        "<input id=\"create-org-name\" name=\"name\" type=\"text\" maxlength=\"128\" required>\n"
+        "<input id=\"create-org-name\" name=\"name\" type=\"text\" maxlength=\"{}\" required>\n"
         "<label for=\"create-org-ttl\">Token TTL in seconds</label>\n"
         "<input id=\"create-org-ttl\" name=\"ttl\" type=\"number\" inputmode=\"numeric\" "
         "min=\"{}\" max=\"{}\" value=\"{}\" required "
@@ -372,7 +373,7 @@ std::string orgs_page(const Frame& frame, const std::vector<Organization>& orgs)
         "<label for=\"create-org-token-auth\">Turn token auth on now</label></div>\n"
         "<button type=\"submit\">Create organization</button>\n"
         "</form>\n</section>\n",
-        csrf_field(frame), kMinTtlSeconds, kMaxTtlSeconds, kDefaultTtlSeconds);
+        csrf_field(frame), kMaxOrgNameBytes, kMinTtlSeconds, kMaxTtlSeconds, kDefaultTtlSeconds);
     out += close_page();
     return out;
 }
