@@ -144,19 +144,7 @@ ApiResponse AdminHandler::route(const AdminRequest& request, RedisConnection& re
         return session ? redirect("/orgs") : html_answer(200, login_page(""));
     }
     if (!session) {
-        ApiResponse r;
-        if (match.api) {
-            r = json_error(401, "unauthorized", "sign in first (POST /admin/api/login)");
-        } else if (!match.state_change) {
-            r = redirect("/");
-        } else {
-            r = html_answer(401, login_page(cookie ? "Your session has ended; sign in again."
-                                                   : "Sign in first."));
-        }
-        if (cookie) {
-            r.headers.emplace_back("Set-Cookie", cleared_cookie_header(options_.tls));
-        }
-        return r;
+        return signed_out(match, cookie.has_value());
     }
 
     FormParse form = parse_form(match.state_change && !match.api ? std::string_view(request.body)
@@ -190,6 +178,22 @@ ApiResponse AdminHandler::route(const AdminRequest& request, RedisConnection& re
                      actions,      log_,  options_.usage ? options_.usage : kNoUsage,
                      *form.fields, now};
     return match.api ? serve_api(ctx) : serve_html(ctx);
+}
+
+ApiResponse AdminHandler::signed_out(const RouteMatch& match, bool had_cookie) const {
+    ApiResponse r;
+    if (match.api) {
+        r = json_error(401, "unauthorized", "sign in first (POST /admin/api/login)");
+    } else if (!match.state_change) {
+        r = redirect("/");  // a page: to the login page
+    } else {
+        r = html_answer(401, login_page(had_cookie ? "Your session has ended; sign in again."
+                                                   : "Sign in first."));
+    }
+    if (had_cookie) {
+        r.headers.emplace_back("Set-Cookie", cleared_cookie_header(options_.tls));
+    }
+    return r;
 }
 
 ApiResponse AdminHandler::login(const AdminRequest& request, bool api, RedisConnection& redis) {

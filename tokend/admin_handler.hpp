@@ -17,6 +17,7 @@
 #include "tokend/admin_login_throttle.hpp"
 #include "tokend/admin_pages.hpp"
 #include "tokend/admin_request.hpp"
+#include "tokend/admin_routes.hpp"
 #include "tokend/api.hpp"
 #include "tokend/request_log.hpp"
 
@@ -40,6 +41,8 @@ class AdminHandler {
 
   private:
     ApiResponse route(const AdminRequest& request, RedisConnection& redis);
+    // The answer to a request without a live session (`had_cookie`: it sent an ended one).
+    ApiResponse signed_out(const RouteMatch& match, bool had_cookie) const;
     ApiResponse login(const AdminRequest& request, bool api, RedisConnection& redis);
     ApiResponse logout(const AdminRequest& request, bool api, const AdminSession& session,
                        AdminStore& admins);
