@@ -5,6 +5,7 @@
 // page with 400. The real-browser tests (tests/browser/) drive the same routes in Chromium.
 #include <catch2/catch.hpp>
 
+#include "common/token_store.hpp"
 #include "tests/tokend/admin_harness.hpp"
 #include "tokend/form_body.hpp"
 
@@ -123,6 +124,62 @@ TEST_CASE("dashboard pages: sign in by form, browse, change, sign out", "[tokend
         INFO(path);
         TKA_REQUIRE_STATUS(browser.send("GET", path), 200, tokend);
     }
+
+    TKA_REQUIRE_STATUS(
+        browser.form("/orgs/" + org_id + "/token-auth", "token_auth=on&csrf=" + csrf), 303, tokend);
+
+    // Keys: create (the secret shown once), import a legacy key, revoke.
+    const std::string keys = "/orgs/" + org_id + "/keys";
+    auto key = browser.form(keys, "csrf=" + csrf);
+    TKA_REQUIRE_STATUS(key, 200, tokend);
+    CHECK(contains(key.body, "id=\"new-secret-key\">sk_"));
+    auto imported =
+        browser.form(keys + "/import", "secret_key=cs_FormLegacy_0123456789abcdef&csrf=" + csrf);
+    TKA_REQUIRE_STATUS(imported, 303, tokend);
+    CHECK(imported.header("Location") == keys + "?done=key-imported");
+    auto bad_import = browser.form(keys + "/import", "secret_key=nope&csrf=" + csrf);
+    TKA_REQUIRE_STATUS(bad_import, 400, tokend);
+    CHECK(contains(bad_import.body, "id=\"error\""));
+    CHECK(contains(bad_import.body, "<table id=\"keys\""));
+    std::string key_id;
+    {
+        tka::RedisConnection conn = redis.connect();
+        for (const auto& k : tka::OrgStore(conn).list_keys(org_id)) {
+            if (k.legacy) {
+                key_id = k.key_id;
+            }
+        }
+    }
+    REQUIRE_FALSE(key_id.empty());
+    auto revoked_key = browser.form(keys + "/" + key_id + "/revoke", "csrf=" + csrf);
+    TKA_REQUIRE_STATUS(revoked_key, 303, tokend);
+    CHECK(revoked_key.header("Location") == keys + "?done=key-revoked");
+    TKA_REQUIRE_STATUS(browser.form(keys + "/" + key_id + "/revoke", "csrf=" + csrf), 404, tokend);
+
+    // Tokens: revoke one, then every token of a user.
+    tka::IssuedToken token;
+    {
+        tka::RedisConnection conn = redis.connect();
+        const auto org = tka::OrgStore(conn).get(org_id);
+        token = tka::TokenStore(conn).create(org, "ann@example.com", false, tka::unix_now());
+        tka::TokenStore(conn).create(org, "ann@example.com", false, tka::unix_now());
+    }
+    const std::string tokens = "/orgs/" + org_id + "/tokens";
+    auto list = browser.send("GET", tokens);
+    TKA_REQUIRE_STATUS(list, 200, tokend);
+    CHECK(contains(list.body, "data-token-id=\"" + token.token_id + "\""));
+    auto one = browser.form(tokens + "/" + token.token_id + "/revoke", "csrf=" + csrf);
+    TKA_REQUIRE_STATUS(one, 303, tokend);
+    CHECK(one.header("Location") == tokens + "?done=token-revoked");
+    auto user =
+        browser.form("/orgs/" + org_id + "/users/revoke", "email=Ann%40example.com&csrf=" + csrf);
+    TKA_REQUIRE_STATUS(user, 303, tokend);
+    CHECK(user.header("Location") == tokens + "?email=ann%40example.com&done=user-revoked");
+    auto shown = browser.send("GET", user.header("Location"));
+    TKA_REQUIRE_STATUS(shown, 200, tokend);
+    CHECK(contains(shown.body, "Every live token of this user was revoked"));
+    TKA_REQUIRE_STATUS(browser.form("/orgs/" + org_id + "/users/revoke", "email=nope&csrf=" + csrf),
+                       400, tokend);
 
     const std::string cookie = browser.cookie;
     auto out = browser.form("/logout", "csrf=" + csrf);

@@ -135,6 +135,9 @@ TEST_CASE("tokend --help exits 0 with usage", "[tokend][unit]") {
     CHECK_FALSE(r.config);
     CHECK(r.exit_code == 0);
     CHECK(r.message.find("--redis-url") != std::string::npos);
+    CHECK(r.message.find("--admin-listen") != std::string::npos);
+    CHECK(r.message.find("--admin-session-idle-seconds") != std::string::npos);
+    CHECK(r.message.find("--admin-session-max-seconds") != std::string::npos);
 }
 
 TEST_CASE("tokend --version exits 0 with the project version", "[tokend][unit]") {
