@@ -5,6 +5,8 @@
 // and audit lines that never hold a secret.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <atomic>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -536,4 +538,55 @@ TEST_CASE("admin API: on a TLS listener the cookie is Secure", "[tokend][admin][
     TKA_REQUIRE_STATUS(client.api("GET", "/admin/api/orgs"), 200, tokend);
     CHECK(tokend.log().find("\"url\":\"https://127.0.0.1:" + std::to_string(tokend.admin_port()) +
                             "/\"") != std::string::npos);
+}
+
+TEST_CASE("admin API: sign-ins busy on scrypt never delay the token endpoints", "[tokend][admin]") {
+    RedisServer redis;
+    // Two token workers: were sign-ins queued on them, every create would wait behind one.
+    AdminTokend tokend(redis, {"--threads", "2", "--trusted-proxy", "127.0.0.1/32",
+                               "--client-address-header", "X-Forwarded-For"});
+    make_admin(redis, "alice");
+    TestOrg org = make_org(redis);
+
+    std::atomic<bool> stop{false};
+    std::atomic<int> logins{0};
+    std::vector<std::thread> guessers;
+    for (int t = 0; t < 4; ++t) {
+        guessers.emplace_back([&, t] {
+            AdminClient client(tokend.admin_port());
+            for (int i = 0; !stop && i < 40; ++i) {
+                client.headers.erase("X-Forwarded-For");
+                client.headers.emplace("X-Forwarded-For",
+                                       "10.9." + std::to_string(t) + "." + std::to_string(i));
+                client.login("guess" + std::to_string(t * 100 + i), "wrong");
+                ++logins;
+            }
+        });
+    }
+    // The admin workers are busy hashing once the first sign-ins have come back.
+    const auto busy_by = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (logins.load() < 2 && std::chrono::steady_clock::now() < busy_by) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    REQUIRE(logins.load() >= 2);
+    auto client = tokend.client();
+    double worst_ms = 0;
+    for (int i = 0; i < 10; ++i) {
+        const auto t0 = std::chrono::steady_clock::now();
+        auto r = post_json(client, "/v2/tokens/create", create_body(org, "a@example.com"));
+        const double took =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                .count();
+        TKA_REQUIRE_STATUS(r, 200, tokend);
+        worst_ms = std::max(worst_ms, took);
+    }
+    const int during = logins.load();
+    const bool still_busy = during < 160;
+    stop = true;
+    for (auto& g : guessers) {
+        g.join();
+    }
+    INFO("slowest create " << worst_ms << " ms while " << during << " sign-ins ran");
+    CHECK(still_busy);
+    CHECK(worst_ms < 500);
 }
