@@ -80,6 +80,11 @@ page.on('pageerror', (error) => {
   pageErrors.push(String(error.message ?? error));
   log('page error:', error.message ?? error);
 });
+// A confirm() or alert() would stop the page until answered: accept it and say so.
+page.on('dialog', async (dialog) => {
+  log(`dialog ${dialog.type()}:`, dialog.message());
+  await dialog.accept();
+});
 page.on('console', (message) => {
   if (message.type() === 'error' || message.type() === 'warn') {
     log(`console ${message.type()}:`, message.text());

@@ -231,7 +231,11 @@ TEST_CASE(
     CHECK(at.status == 200);
     const std::string new_key = browser.text("code#new-secret-key");
     CHECK(new_key.rfind("sk_", 0) == 0);
-    CHECK(browser.exists("#copy-secret"));
+    // The copy button: hidden without script, shown and working with it.
+    REQUIRE(browser.exists("#copy-secret"));
+    CHECK(browser.visible("#copy-secret"));
+    CHECK_FALSE(browser.click("#copy-secret").navigated);
+    CHECK_FALSE(browser.text("#copy-status").empty());
     const std::string new_key_id = browser.text("#new-key-id");
     shoot(browser, "key-created");
     const auto with_new_key = site.mint(org, new_key, "carol@example.com");
