@@ -13,7 +13,8 @@
 //   press {key}                 -> {navigated, status?, url}   (keyboard, on the focused
 //                                  element; Enter in a form field submits it)
 //   text {selector}             -> {value: the element's visible text, trimmed}
-//   exists {selector}           -> {value: bool}
+//   exists {selector}           -> {value: bool}   (now, without waiting)
+//   wait {selector}             -> {}              (until an element matches)
 //   visible {selector}          -> {value: bool}   (present, displayed, with a size)
 //   attr {selector, name}       -> {value: string or null}
 //   count {selector}            -> {value: number}
@@ -185,6 +186,10 @@ const commands = {
   async text({ selector }) {
     const el = await element(selector);
     return { value: (await el.evaluate((node) => node.innerText ?? node.textContent)).trim() };
+  },
+  async wait({ selector }) {
+    await element(selector);
+    return {};
   },
   async exists({ selector }) {
     return { value: (await page.$(selector)) !== null };

@@ -235,7 +235,7 @@ TEST_CASE(
     REQUIRE(browser.exists("#copy-secret"));
     CHECK(browser.visible("#copy-secret"));
     CHECK_FALSE(browser.click("#copy-secret").navigated);
-    CHECK_FALSE(browser.text("#copy-status").empty());
+    browser.wait_for("#copy-status:not(:empty)");
     const std::string new_key_id = browser.text("#new-key-id");
     shoot(browser, "key-created");
     const auto with_new_key = site.mint(org, new_key, "carol@example.com");

@@ -158,6 +158,10 @@ bool Browser::exists(const std::string& selector) {
     return call({{"cmd", "exists"}, {"selector", selector}})["value"].get<bool>();
 }
 
+void Browser::wait_for(const std::string& selector) {
+    call({{"cmd", "wait"}, {"selector", selector}});
+}
+
 bool Browser::visible(const std::string& selector) {
     return call({{"cmd", "visible"}, {"selector", selector}})["value"].get<bool>();
 }

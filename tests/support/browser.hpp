@@ -59,7 +59,9 @@ class Browser {
     Navigation click(const std::string& selector);
     Navigation press(const std::string& key);  // "Enter", "Tab", " ", …
     std::string text(const std::string& selector);
-    bool exists(const std::string& selector);
+    bool exists(const std::string& selector);  // now, without waiting
+    // Waits until an element matches (e.g. "#status:not(:empty)" after a script ran).
+    void wait_for(const std::string& selector);
     bool visible(const std::string& selector);
     std::optional<std::string> attr(const std::string& selector, const std::string& name);
     int count(const std::string& selector);
