@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <climits>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 
 namespace tka::crypto {
@@ -210,6 +211,44 @@ std::string base64url(std::string_view bytes) {
         out.push_back(kAlphabet[(v >> 18) & 0x3f]);
         out.push_back(kAlphabet[(v >> 12) & 0x3f]);
         out.push_back(kAlphabet[(v >> 6) & 0x3f]);
+    }
+    return out;
+}
+
+std::optional<std::string> base64url_decode(std::string_view text) {
+    // A length of 1 mod 4 cannot come from any byte string; the other remainders carry 1
+    // or 2 bytes whose unused low bits must be zero (the canonical form base64url() makes).
+    if (text.size() % 4 == 1) {
+        return std::nullopt;
+    }
+    std::string out;
+    out.reserve(text.size() * 3 / 4);
+    std::uint32_t bits = 0;
+    int count = 0;
+    for (const char c : text) {
+        int v = -1;
+        if (c >= 'A' && c <= 'Z') {
+            v = c - 'A';
+        } else if (c >= 'a' && c <= 'z') {
+            v = c - 'a' + 26;
+        } else if (c >= '0' && c <= '9') {
+            v = c - '0' + 52;
+        } else if (c == '-') {
+            v = 62;
+        } else if (c == '_') {
+            v = 63;
+        } else {
+            return std::nullopt;
+        }
+        bits = (bits << 6) | static_cast<std::uint32_t>(v);
+        count += 6;
+        if (count >= 8) {
+            count -= 8;
+            out.push_back(static_cast<char>((bits >> count) & 0xff));
+        }
+    }
+    if ((bits & ((1u << count) - 1)) != 0) {
+        return std::nullopt;  // non-zero padding bits: not what base64url() writes
     }
     return out;
 }

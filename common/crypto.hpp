@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -33,6 +34,9 @@ std::string uuid_v4();
 
 // Base64url without padding (RFC 4648 §5).
 std::string base64url(std::string_view bytes);
+// The bytes of a base64url text as base64url() writes it (no padding, unused bits zero),
+// or nullopt for anything else.
+std::optional<std::string> base64url_decode(std::string_view text);
 
 // Lowercase hex of arbitrary bytes.
 std::string hex(std::string_view bytes);

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/crypto.hpp"
+#include "common/display_name.hpp"
 #include "common/errors.hpp"
 #include "common/events.hpp"
 #include "common/identifiers.hpp"
@@ -99,8 +100,8 @@ std::string key_json(const std::string& secret, UnixSeconds now, bool legacy) {
 
 NewOrganization OrgStore::create(const std::string& name, std::int64_t ttl, bool token_auth,
                                  UnixSeconds now) {
-    if (name.empty() || name.size() > 128) {
-        throw Denied(Refusal::bad_request, "organization name must be 1 to 128 characters");
+    if (auto problem = display_name_problem(name, kMaxOrgNameBytes)) {
+        throw Denied(Refusal::bad_request, *problem);
     }
     check_ttl(ttl);
     NewOrganization result;

@@ -51,7 +51,8 @@ class OrgStore {
     explicit OrgStore(RedisConnection& redis, FenceObserver observer = {})
         : redis_(redis), observer_(std::move(observer)) {}
 
-    // Throws Denied(bad_request) for an empty name (>128 chars) or a TTL out of range.
+    // Throws Denied(bad_request) for a name that display_name_problem() refuses (at most
+    // kMaxOrgNameBytes) or a TTL out of range.
     NewOrganization create(const std::string& name, std::int64_t ttl, bool token_auth,
                            UnixSeconds now);
     // Throws Denied(unknown_org).

@@ -20,11 +20,13 @@ struct ScryptParams {
     unsigned p = 1;
 };
 
-// The stored form of `password` with a fresh random salt.
+// The stored form of `password` with a fresh random salt. Throws std::invalid_argument for
+// parameters beyond the bounds verify_password() accepts.
 std::string hash_password(std::string_view password, const ScryptParams& params = {});
 
 // Whether `password` matches `stored` (a hash_password() result). False for a malformed
-// `stored` or parameters beyond sane bounds (log2 N > 20, r*p > 64), never throws for them.
+// `stored` or parameters beyond sane bounds (log2 N > 20, r*p > 64, more than 256 MiB of
+// memory), never throws for them.
 bool verify_password(std::string_view password, std::string_view stored);
 
 // A stored hash to verify against when the account does not exist, so that an unknown

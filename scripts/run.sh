@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs the whole system locally, on loopback only: installs what is missing, builds a
-# release in build/release, starts redis-server, tokend and (when the plugin was built)
-# mosquitto with the plugin, each on a free port with its files under .run/, creates a
-# demo organization, and prints a working curl line and mosquitto_sub/mosquitto_pub lines.
+# release in build/release, starts redis-server, tokend (with its operator dashboard on an
+# admin listener) and (when the plugin was built) mosquitto with the plugin, each on a free
+# port with its files under .run/, creates a demo organization and a demo admin account,
+# and prints a working curl line, mosquitto_sub/mosquitto_pub lines and the dashboard's
+# address and login.
 # Then it waits; Ctrl-C (or SIGTERM) stops everything it started, by PID.
 #
 #   scripts/run.sh
@@ -97,8 +99,9 @@ wait_until "redis-server" "$run_dir/redis.log" redis-cli -h 127.0.0.1 -p "$redis
 
 # --- tokend ---
 tokend_port="$(free_port)"
+admin_port="$(free_port)"
 "$build/tokend/tokend" --redis-url "$redis_url" --listen "127.0.0.1:$tokend_port" \
-  >"$run_dir/tokend.log" 2>&1 &
+  --admin-listen "127.0.0.1:$admin_port" >"$run_dir/tokend.log" 2>&1 &
 pids+=("$!")
 wait_until "tokend" "$run_dir/tokend.log" curl -fsS "http://127.0.0.1:$tokend_port/healthz"
 
@@ -139,6 +142,10 @@ create_body() {
 }
 token_json="$(curl -fsS -X POST "http://127.0.0.1:$tokend_port/v2/tokens/create" \
   -H 'Content-Type: application/json' -d "$(create_body device@example.com)")"
+admin_json="$("$build/tokenctl/tokenctl" --redis-url "$redis_url" \
+  admin create --name admin --json)"
+admin_password="$(json_field password <<<"$admin_json")"
+
 mqtt_user="$(json_path mqtt_credentials username <<<"$token_json")"
 mqtt_password="$(json_path mqtt_credentials password <<<"$token_json")"
 expires_at="$(json_field expires_at <<<"$token_json")"
@@ -154,6 +161,7 @@ mosquitto-token-auth is running (files and logs in $run_dir):
   redis     $redis_url
   tokend    http://127.0.0.1:$tokend_port
   mosquitto $mqtt_where
+  dashboard http://127.0.0.1:$admin_port/  (sign in as admin, password $admin_password)
   tokenctl  $build/tokenctl/tokenctl --redis-url $redis_url org show $org_id
 
 Demo organization $org_id, secret key $secret_key

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <charconv>
 
+#include "common/display_name.hpp"
 #include "common/identifiers.hpp"
 #include "common/org_store.hpp"
 #include "tokenctl/request.hpp"
@@ -12,7 +13,6 @@ namespace tka::tokenctl {
 
 namespace {
 
-constexpr std::size_t kMaxOrgNameBytes = 128;
 constexpr std::size_t kMaxQuotedBytes = 64;
 
 bool printable_ascii(std::string_view s) {
@@ -60,14 +60,8 @@ std::string checked_token_id(std::string_view s) {
 }
 
 std::string checked_org_name(std::string_view s) {
-    if (s.empty() || s.size() > kMaxOrgNameBytes) {
-        throw UsageError(fmt::format("--name must be 1 to {} bytes long", kMaxOrgNameBytes));
-    }
-    for (char c : s) {
-        auto u = static_cast<unsigned char>(c);
-        if (u < 0x20 || u == 0x7f) {
-            throw UsageError("--name must not contain control characters");
-        }
+    if (auto problem = display_name_problem(s, kMaxOrgNameBytes)) {
+        throw UsageError(fmt::format("invalid --name: {}", *problem));
     }
     return std::string(s);
 }

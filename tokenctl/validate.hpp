@@ -14,7 +14,7 @@ std::string checked_org_id(std::string_view s);
 std::string checked_key_id(std::string_view s);
 std::string checked_token_id(std::string_view s);
 
-// An organization name: 1..128 bytes, no control characters.
+// An organization name: the rule of common/display_name.hpp, at most kMaxOrgNameBytes.
 std::string checked_org_name(std::string_view s);
 
 // Whole seconds within tka::kMinTtlSeconds..kMaxTtlSeconds (1 s .. 30 days).

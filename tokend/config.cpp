@@ -11,6 +11,7 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "common/parse_int.hpp"
 #include "common/replica_wait.hpp"
 
 namespace tka::tokend {
@@ -56,6 +57,16 @@ std::optional<ListenAddress> parse_listen(const std::string& s) {
     return ListenAddress{host, port};
 }
 
+std::optional<ListenAddress> parse_admin_listen(const std::string& s) {
+    if (s.find(':') == std::string::npos) {
+        if (auto port = parse_int(s, 0, 65535)) {
+            return ListenAddress{"127.0.0.1", static_cast<int>(*port)};
+        }
+        return std::nullopt;
+    }
+    return parse_listen(s);
+}
+
 namespace {
 
 bool readable(const std::string& path) {
@@ -72,6 +83,38 @@ std::string finish_wait(Config& c, const std::string& replicas, const std::strin
     } catch (const std::invalid_argument& e) {
         return e.what();
     }
+    return {};
+}
+
+// The admin listener's flags as typed (the one integer parser of common/ checks them).
+// Returns an error message or "".
+std::string finish_admin(Config& c, const std::string& listen, const std::string& idle,
+                         const std::string& max) {
+    if (!listen.empty()) {
+        auto addr = parse_admin_listen(listen);
+        if (!addr) {
+            return fmt::format(
+                "invalid --admin-listen '{}': expected HOST:PORT or PORT, e.g. 127.0.0.1:8081",
+                listen);
+        }
+        c.admin_listen_host = addr->host;
+        c.admin_listen_port = addr->port;
+    }
+    constexpr std::int64_t kMaxSessionSeconds = 30LL * 24 * 3600;
+    auto i = parse_int(idle, 1, kMaxSessionSeconds);
+    if (!i) {
+        return fmt::format(
+            "invalid --admin-session-idle-seconds '{}': expected whole seconds from 1 to {}", idle,
+            kMaxSessionSeconds);
+    }
+    auto m = parse_int(max, 1, kMaxSessionSeconds);
+    if (!m) {
+        return fmt::format(
+            "invalid --admin-session-max-seconds '{}': expected whole seconds from 1 to {}", max,
+            kMaxSessionSeconds);
+    }
+    c.admin_session_idle_seconds = static_cast<int>(*i);
+    c.admin_session_max_seconds = static_cast<int>(*m);
     return {};
 }
 
@@ -323,6 +366,25 @@ ConfigResult parse_config(const std::vector<std::string>& args) {
                    "header naming the client behind a trusted proxy, e.g. X-Forwarded-For")
         ->envname("TOKEND_CLIENT_ADDRESS_HEADER");
 
+    // The operator dashboard (docs/dashboard.md).
+    std::string admin_listen;
+    std::string admin_idle = std::to_string(c.admin_session_idle_seconds);
+    std::string admin_max = std::to_string(c.admin_session_max_seconds);
+    app.add_option("--admin-listen", admin_listen,
+                   "HOST:PORT (or PORT: 127.0.0.1) of the operator dashboard and its JSON API "
+                   "under /admin/api/; off unless given; HTTPS with --tls-cert")
+        ->envname("TOKEND_ADMIN_LISTEN");
+    app.add_option("--admin-session-idle-seconds", admin_idle,
+                   "a dashboard session unused for this long ends")
+        ->envname("TOKEND_ADMIN_SESSION_IDLE_SECONDS")
+        ->type_name("SECONDS")
+        ->capture_default_str();
+    app.add_option("--admin-session-max-seconds", admin_max,
+                   "a dashboard session ends this long after sign-in, however used")
+        ->envname("TOKEND_ADMIN_SESSION_MAX_SECONDS")
+        ->type_name("SECONDS")
+        ->capture_default_str();
+
     // CLI11 wants argv-style input; it parses a reversed vector.
     std::vector<std::string> reversed(args.rbegin(), args.rend());
     try {
@@ -345,6 +407,9 @@ ConfigResult parse_config(const std::vector<std::string>& args) {
         return {std::nullopt, 2, error};
     }
     if (auto error = finish_throttle(t, allow_text, proxy_text); !error.empty()) {
+        return {std::nullopt, 2, error};
+    }
+    if (auto error = finish_admin(c, admin_listen, admin_idle, admin_max); !error.empty()) {
         return {std::nullopt, 2, error};
     }
     return {c, 0, {}};

@@ -41,7 +41,15 @@ struct Config {
     int redis_wait_replicas = 0;
     int redis_wait_ms = 1000;
 
+    // The operator dashboard's listener (docs/dashboard.md): off while admin_listen_host is
+    // empty. TLS like the main listener (same certificate) when tls().
+    std::string admin_listen_host;
+    int admin_listen_port = 0;
+    int admin_session_idle_seconds = 1800;  // a session unused this long ends
+    int admin_session_max_seconds = 43200;  // a session ends this long after sign-in
+
     bool tls() const { return !tls_cert.empty(); }
+    bool admin() const { return !admin_listen_host.empty(); }
     double effective_burst() const;
 };
 
@@ -62,5 +70,7 @@ struct ListenAddress {
     int port = 0;
 };
 std::optional<ListenAddress> parse_listen(const std::string& s);
+// --admin-listen: parse_listen()'s forms, or a bare PORT meaning 127.0.0.1:PORT.
+std::optional<ListenAddress> parse_admin_listen(const std::string& s);
 
 }  // namespace tka::tokend

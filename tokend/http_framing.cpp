@@ -93,6 +93,32 @@ ApiRequest to_api_request(HttpRequest& request, const std::string& remote) {
     return r;
 }
 
+AdminRequest to_admin_request(HttpRequest& request, const std::string& remote) {
+    AdminRequest r;
+    r.method = std::string(request.method_string());
+    const auto target = request.target();
+    const auto question = target.find('?');
+    r.path = std::string(target.substr(0, question));
+    if (question != boost::beast::string_view::npos) {
+        r.query = std::string(target.substr(question + 1));
+    }
+    r.content_type = std::string(request[http::field::content_type]);
+    // A browser sends one Cookie field; HTTP/2 proxies may split it (RFC 9113, 8.2.3).
+    const auto [first, last] = request.equal_range(http::field::cookie);
+    for (auto field = first; field != last; ++field) {
+        if (!r.cookie.empty()) {
+            r.cookie.append("; ");
+        }
+        r.cookie.append(field->value().data(), field->value().size());
+    }
+    r.origin = std::string(request[http::field::origin]);
+    r.host = std::string(request[http::field::host]);
+    r.csrf_header = std::string(request["X-CSRF-Token"]);
+    r.body = std::move(request.body());
+    r.remote = remote;
+    return r;
+}
+
 HttpResponse to_http_response(const ApiResponse& response, unsigned version, bool keep_alive,
                               bool head) {
     HttpResponse res;

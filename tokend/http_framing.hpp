@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 
+#include "tokend/admin_request.hpp"
 #include "tokend/api.hpp"
 #include "tokend/http_limits.hpp"
 #include "tokend/responses.hpp"
@@ -36,6 +37,9 @@ ApiError error_for_parse_failure(const boost::system::error_code& ec);
 
 // Method, path (the target without its query string), content type and body.
 ApiRequest to_api_request(HttpRequest& request, const std::string& remote);
+
+// What the admin listener's handler reads of a request (tokend/admin_request.hpp).
+AdminRequest to_admin_request(HttpRequest& request, const std::string& remote);
 
 // The wire response: status, headers, body (empty for HEAD, with the length of the body
 // a GET would get), `Connection: close` when the connection ends after it.

@@ -201,6 +201,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         head_ = request.method() == http::verb::head;
         keep_alive_ = request.keep_alive() && !ctx_.stopping.load() &&
                       served_ + 1 < ctx_.limits.max_requests_per_connection;
+        if (ctx_.admin) {
+            return dispatch_admin(request);
+        }
         ApiRequest api_request = to_api_request(request, client_address_of(request));
         entry_.remote = api_request.remote;
         if (auto answer = ctx_.api.precheck(api_request)) {
@@ -229,6 +232,27 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         if (!ctx_.workers.try_submit(job)) {
             ctx_.metrics.redis_queue_full();
             respond(busy("every Redis worker is busy; retry later"));
+        }
+    }
+
+    // The admin listener: the whole request to the admin handler on an admin worker.
+    void dispatch_admin(HttpRequest& request) {
+        AdminRequest admin_request = to_admin_request(request, client_address_of(request));
+        entry_.remote = admin_request.remote;
+        auto self = this->shared_from_this();
+        admin::AdminHandler* handler = ctx_.admin;
+        RedisWorkers::Job job = [self, handler,
+                                 request = std::move(admin_request)](RedisConnection& redis) {
+            ApiResponse answer = handler->handle(request, redis);
+            net::post(self->stream_.get_executor(), [self, answer = std::move(answer)]() mutable {
+                self->respond(std::move(answer));
+            });
+        };
+        if (!ctx_.workers.try_submit(job)) {
+            ctx_.metrics.redis_queue_full();
+            ApiResponse answer = busy("every admin worker is busy; retry later");
+            add_admin_security_headers(answer);
+            respond(std::move(answer));
         }
     }
 
@@ -309,7 +333,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
     void log_request() {
         const double seconds = std::chrono::duration<double>(Clock::now() - request_start_).count();
-        ctx_.metrics.observe_request(route_label(entry_.path), entry_.status, seconds);
+        ctx_.metrics.observe_request(route_label(entry_.path), entry_.status, seconds,
+                                     entry_.error);
         entry_.duration_ms = seconds * 1000;
         ctx_.log.write(entry_);
     }

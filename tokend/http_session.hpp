@@ -21,6 +21,7 @@
 #include <atomic>
 #include <memory>
 
+#include "tokend/admin_handler.hpp"
 #include "tokend/api.hpp"
 #include "tokend/client_address.hpp"
 #include "tokend/connection_limits.hpp"
@@ -49,6 +50,9 @@ struct SessionContext {
     TokenService* service = nullptr;
     // Reverse proxies whose client-address header is believed (client_address.hpp).
     const ProxyConfig* proxy = nullptr;
+    // Set on the admin listener's context: every request goes whole to this handler on
+    // `workers` (the admin workers), never to the token API.
+    admin::AdminHandler* admin = nullptr;
 };
 
 // Starts serving an accepted connection; `slot` is its place in the connection limits.

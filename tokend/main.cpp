@@ -75,6 +75,20 @@ int main(int argc, char** argv) {
             {"max_connections", config.limits.max_connections},
             {"rate_limit", config.rate_limit},
         }));
+        if (config.admin()) {
+            // Where an operator points a browser (docs/dashboard.md).
+            const std::string host = config.admin_listen_host.find(':') == std::string::npos
+                                         ? config.admin_listen_host
+                                         : fmt::format("[{}]", config.admin_listen_host);
+            server.log().write_line(event_line({
+                {"event", "admin_listen"},
+                {"url", fmt::format("{}://{}:{}/", config.tls() ? "https" : "http", host,
+                                    server.admin_port())},
+                {"admin_workers", 2},
+                {"session_idle_s", config.admin_session_idle_seconds},
+                {"session_max_s", config.admin_session_max_seconds},
+            }));
+        }
 
         // Tokens in the previous Redis layout are invisible to this version: say so loudly.
         try {

@@ -19,12 +19,61 @@ void observe(Histogram& h, const Buckets& bounds, double seconds) {
     h.sum += seconds;
 }
 
+// Every error code tokend answers with (responses.cpp, docs/http-api.md): the label's
+// whole range, so a code added without updating this list shows up as "other", never as an
+// unbounded label.
+constexpr std::array<std::string_view, 20> kErrorCodes = {"access_denied",
+                                                          "conflict",
+                                                          "csrf_failed",
+                                                          "expectation_failed",
+                                                          "header_too_large",
+                                                          "invalid_client",
+                                                          "invalid_grant",
+                                                          "invalid_request",
+                                                          "method_not_allowed",
+                                                          "not_found",
+                                                          "payload_too_large",
+                                                          "rate_limited",
+                                                          "request_timeout",
+                                                          "server_error",
+                                                          "temporarily_unavailable",
+                                                          "token_expired",
+                                                          "token_replaced",
+                                                          "token_revoked",
+                                                          "unauthorized",
+                                                          "unsupported_media_type"};
+
+std::string_view error_label(std::string_view error) {
+    for (const std::string_view code : kErrorCodes) {
+        if (code == error) {
+            return code;
+        }
+    }
+    return "other";
+}
+
 }  // namespace
 
-void Metrics::observe_request(std::string_view route, int status, double seconds) {
+void Metrics::observe_request(std::string_view route, int status, double seconds,
+                              std::string_view error) {
     std::lock_guard lock(mutex_);
     ++requests_[{std::string(route), status}];
     observe(durations_[std::string(route)], kBuckets, seconds);
+    if (status >= 400 || !error.empty()) {
+        ++errors_[{std::string(route), std::string(error_label(error))}];
+    }
+}
+
+MetricsSnapshot Metrics::snapshot() const {
+    std::lock_guard lock(mutex_);
+    MetricsSnapshot s;
+    s.issued = issued_;
+    s.refreshed = refreshed_;
+    s.revoked = revoked_;
+    for (const auto& [key, value] : errors_) {
+        s.errors[key.second] += value;
+    }
+    return s;
 }
 
 void Metrics::replica_fence(double seconds, bool timed_out) {
@@ -96,6 +145,13 @@ std::string Metrics::exposition() const {
     for (const auto& [key, value] : requests_) {
         out += fmt::format("tokend_requests_total{{route=\"{}\",status=\"{}\"}} {}\n", key.first,
                            key.second, value);
+    }
+    out +=
+        "# HELP tokend_request_errors_total Requests answered with an error, by route and code.\n";
+    out += "# TYPE tokend_request_errors_total counter\n";
+    for (const auto& [key, value] : errors_) {
+        out += fmt::format("tokend_request_errors_total{{route=\"{}\",error=\"{}\"}} {}\n",
+                           key.first, key.second, value);
     }
     out += "# HELP tokend_request_duration_seconds HTTP request latency by route.\n";
     out += "# TYPE tokend_request_duration_seconds histogram\n";

@@ -2,6 +2,7 @@
 // rendered in the text exposition format (version 0.0.4) for GET /metrics.
 //
 //   tokend_requests_total{route,status}            counter
+//   tokend_request_errors_total{route,error}       counter (error: the answer's error code)
 //   tokend_request_duration_seconds{route}         histogram (le buckets, _sum, _count)
 //   tokend_redis_errors_total                      counter
 //   tokend_tokens_issued_total                     counter
@@ -19,7 +20,10 @@
 // a broker did not confirm (went stale while behind, or the bound passed).
 //
 // Route labels come from the route table (routes.hpp, route_label) so label cardinality stays
-// bounded whatever paths clients send.
+// bounded whatever paths clients send; error labels are the fixed set of error codes tokend
+// answers with (docs/http-api.md), anything else counted as "other".
+//
+// snapshot() copies the counters the dashboard's usage history (usage_history.hpp) samples.
 #pragma once
 
 #include <array>
@@ -33,6 +37,16 @@
 
 namespace tka::tokend {
 
+// The counters the dashboard's usage charts are drawn from, as totals since start.
+struct MetricsSnapshot {
+    std::uint64_t issued = 0;
+    std::uint64_t refreshed = 0;
+    std::uint64_t revoked = 0;
+    // error code ("invalid_client", "rate_limited", ...) -> requests answered with it, over
+    // every route; only codes seen so far.
+    std::map<std::string, std::uint64_t> errors;
+};
+
 class Metrics {
   public:
     static constexpr std::array<double, 12> kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
@@ -41,7 +55,10 @@ class Metrics {
     static constexpr std::array<double, 12> kFenceBuckets = {
         0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2};
 
-    void observe_request(std::string_view route, int status, double seconds);
+    // `error`: the answer's error code for a status >= 400 ("" for none); counted in
+    // tokend_request_errors_total.
+    void observe_request(std::string_view route, int status, double seconds,
+                         std::string_view error = {});
     void redis_error();
     void tokens_issued(std::uint64_t n = 1);
     void tokens_refreshed(std::uint64_t n = 1);
@@ -54,6 +71,7 @@ class Metrics {
     void redis_queue_full();
 
     std::string exposition() const;
+    MetricsSnapshot snapshot() const;
 
   private:
     struct Histogram {
@@ -64,8 +82,9 @@ class Metrics {
     static_assert(kFenceBuckets.size() == kBuckets.size());  // one Histogram type for both
 
     mutable std::mutex mutex_;
-    std::map<std::pair<std::string, int>, std::uint64_t> requests_;  // (route, status)
-    std::map<std::string, Histogram> durations_;                     // route
+    std::map<std::pair<std::string, int>, std::uint64_t> requests_;        // (route, status)
+    std::map<std::string, Histogram> durations_;                           // route
+    std::map<std::pair<std::string, std::string>, std::uint64_t> errors_;  // (route, error)
     std::uint64_t redis_errors_ = 0;
     std::uint64_t issued_ = 0;
     std::uint64_t refreshed_ = 0;

@@ -8,6 +8,7 @@
 #include <boost/asio/strand.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
 #include <thread>
@@ -38,6 +39,25 @@ RedisWorkers::Options worker_options(const Config& config) {
     o.redis = redis_options(config);
     o.threads = static_cast<std::size_t>(config.threads);
     o.queue_max = static_cast<std::size_t>(config.queue_max);
+    return o;
+}
+
+// The admin workers: two threads, so that two slow sign-ins (scrypt) do not stall every
+// other dashboard request, and a short queue (a person clicks; nobody queues hundreds).
+RedisWorkers::Options admin_worker_options(const Config& config) {
+    RedisWorkers::Options o;
+    o.redis = redis_options(config);
+    o.threads = 2;
+    o.queue_max = 64;
+    return o;
+}
+
+admin::AdminOptions admin_options(const Config& config, Api& api) {
+    admin::AdminOptions o;
+    o.tls = config.tls();
+    o.timeouts.idle = std::chrono::seconds(config.admin_session_idle_seconds);
+    o.timeouts.absolute = std::chrono::seconds(config.admin_session_max_seconds);
+    o.fence = api.fence_observer();
     return o;
 }
 
@@ -99,10 +119,23 @@ Server::Server(const Config& config)
       connections_(config.limits.max_connections, config.limits.max_connections_per_address),
       tls_(config.tls() ? std::optional<net::ssl::context>(tls_context(config)) : std::nullopt),
       context_{config_.limits, api_, workers_, health_, metrics_, log_},
+      admin_limits_(config.limits),
       ioc_(config.io_threads),
-      acceptor_(ioc_),
-      accept_retry_(ioc_) {
+      main_(ioc_) {
     context_.proxy = &config_.throttle.proxy;
+    main_.context = &context_;
+    if (config_.admin()) {
+        admin_limits_.max_body_bytes =
+            std::min(admin_limits_.max_body_bytes, admin::kMaxAdminBodyBytes);
+        admin_ = std::make_unique<admin::AdminHandler>(admin_options(config_, api_), log_);
+        admin_workers_ = std::make_unique<RedisWorkers>(admin_worker_options(config_));
+        admin_context_ = std::unique_ptr<SessionContext>(
+            new SessionContext{admin_limits_, api_, *admin_workers_, health_, metrics_, log_});
+        admin_context_->proxy = &config_.throttle.proxy;
+        admin_context_->admin = admin_.get();
+        admin_listener_ = std::make_unique<Listener>(ioc_);
+        admin_listener_->context = admin_context_.get();
+    }
 }
 
 Server::~Server() {
@@ -110,39 +143,47 @@ Server::~Server() {
 }
 
 int Server::bind() {
-    const std::string where = config_.listen_host + ":" + std::to_string(config_.listen_port);
-    tcp::endpoint endpoint(listen_address(config_.listen_host),
-                           static_cast<unsigned short>(config_.listen_port));
-    error_code ec;
-    acceptor_.open(endpoint.protocol(), ec);
-    if (!ec) {
-        // SO_REUSEADDR only lets a restarted tokend bind while old connections linger in
-        // TIME_WAIT; a port another process listens on still fails (no SO_REUSEPORT).
-        acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+    port_ = bind(main_, config_.listen_host, config_.listen_port);
+    if (admin_listener_) {
+        admin_port_ = bind(*admin_listener_, config_.admin_listen_host, config_.admin_listen_port);
     }
-    if (!ec) {
-        acceptor_.bind(endpoint, ec);
-    }
-    if (!ec) {
-        acceptor_.listen(net::socket_base::max_listen_connections, ec);
-    }
-    if (ec) {
-        error_code ignored;
-        acceptor_.close(ignored);
-        throw std::runtime_error("cannot listen on " + where + ": " + ec.message());
-    }
-    port_ = acceptor_.local_endpoint().port();
     return port_;
 }
 
-void Server::accept() {
-    acceptor_.async_accept(net::make_strand(ioc_), [this](error_code ec, tcp::socket socket) {
-        on_accept(ec, std::move(socket));
-    });
+int Server::bind(Listener& listener, const std::string& host, int port) {
+    const std::string where = host + ":" + std::to_string(port);
+    tcp::endpoint endpoint(listen_address(host), static_cast<unsigned short>(port));
+    tcp::acceptor& acceptor = listener.acceptor;
+    error_code ec;
+    acceptor.open(endpoint.protocol(), ec);
+    if (!ec) {
+        // SO_REUSEADDR only lets a restarted tokend bind while old connections linger in
+        // TIME_WAIT; a port another process listens on still fails (no SO_REUSEPORT).
+        acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+    }
+    if (!ec) {
+        acceptor.bind(endpoint, ec);
+    }
+    if (!ec) {
+        acceptor.listen(net::socket_base::max_listen_connections, ec);
+    }
+    if (ec) {
+        error_code ignored;
+        acceptor.close(ignored);
+        throw std::runtime_error("cannot listen on " + where + ": " + ec.message());
+    }
+    return acceptor.local_endpoint().port();
 }
 
-void Server::on_accept(const error_code& ec, tcp::socket socket) {
-    if (ec == net::error::operation_aborted || !acceptor_.is_open()) {
+void Server::accept(Listener& listener) {
+    listener.acceptor.async_accept(net::make_strand(ioc_),
+                                   [this, &listener](error_code ec, tcp::socket socket) {
+                                       on_accept(listener, ec, std::move(socket));
+                                   });
+}
+
+void Server::on_accept(Listener& listener, const error_code& ec, tcp::socket socket) {
+    if (ec == net::error::operation_aborted || !listener.acceptor.is_open()) {
         return;  // stopping
     }
     if (ec) {
@@ -158,10 +199,10 @@ void Server::on_accept(const error_code& ec, tcp::socket socket) {
             line["error"] = ec.message();
             log_.write_line(line.dump());
         }
-        accept_retry_.expires_after(kAcceptRetry);
-        accept_retry_.async_wait([this](error_code wait_ec) {
+        listener.retry.expires_after(kAcceptRetry);
+        listener.retry.async_wait([this, &listener](error_code wait_ec) {
             if (!wait_ec) {
-                accept();
+                accept(listener);
             }
         });
         return;
@@ -175,7 +216,7 @@ void Server::on_accept(const error_code& ec, tcp::socket socket) {
             config_.throttle.proxy.trusted_proxies.contains(peer.address().to_string());
         switch (connections_.try_open(peer.address(), slot, !proxy)) {
             case ConnectionLimits::Refusal::none:
-                start_session(std::move(socket), std::move(slot), context_,
+                start_session(std::move(socket), std::move(slot), *listener.context,
                               tls_ ? &*tls_ : nullptr);
                 break;
             case ConnectionLimits::Refusal::max_connections:
@@ -188,7 +229,7 @@ void Server::on_accept(const error_code& ec, tcp::socket socket) {
                 break;
         }
     }
-    accept();
+    accept(listener);
 }
 
 bool Server::listen() {
@@ -201,7 +242,10 @@ bool Server::listen() {
             return true;
         }
     }
-    accept();
+    accept(main_);
+    if (admin_listener_) {
+        accept(*admin_listener_);
+    }
     auto run = [this] {
         for (;;) {
             try {
@@ -229,7 +273,10 @@ bool Server::listen() {
     // The loop has ended (the close posted by stop() may not have run): stop listening
     // before stop() returns.
     error_code ignored;
-    acceptor_.close(ignored);
+    main_.acceptor.close(ignored);
+    if (admin_listener_) {
+        admin_listener_->acceptor.close(ignored);
+    }
     std::lock_guard lock(mutex_);
     listen_done_ = true;
     done_cv_.notify_all();
@@ -243,14 +290,25 @@ void Server::stop() {
         if (listen_started_ && !listen_done_) {
             net::post(ioc_, [this] {
                 error_code ignored;
-                acceptor_.close(ignored);
-                accept_retry_.cancel();
+                main_.acceptor.close(ignored);
+                main_.retry.cancel();
+                if (admin_listener_) {
+                    admin_listener_->acceptor.close(ignored);
+                    admin_listener_->retry.cancel();
+                }
             });
             context_.stopping = true;
+            if (admin_context_) {
+                admin_context_->stopping = true;
+            }
             lock.unlock();
             // Requests in progress finish (their Redis work and their answer), bounded.
             const auto deadline = std::chrono::steady_clock::now() + kDrainOnStop;
-            while (context_.in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+            auto in_flight = [this] {
+                return context_.in_flight.load() +
+                       (admin_context_ ? admin_context_->in_flight.load() : 0);
+            };
+            while (in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
                 std::this_thread::sleep_for(std::chrono::milliseconds(10));
             }
             ioc_.stop();
@@ -262,6 +320,9 @@ void Server::stop() {
     }
     lock.unlock();
     workers_.stop();
+    if (admin_workers_) {
+        admin_workers_->stop();
+    }
     health_.stop();
 }
 

@@ -4,6 +4,12 @@
 // the /healthz probe, metrics and the access log. TLS through asio::ssl (OpenSSL) with
 // --tls-cert/--tls-key.
 //
+// With --admin-listen, a second listening socket serves the operator dashboard
+// (tokend/admin_handler.hpp) through the same session machinery and limits (request bodies
+// bounded to 16 KiB), TLS when the main listener has it, on two Redis workers of its own so
+// that sign-ins (scrypt) and dashboard actions never queue behind, nor delay, the token
+// endpoints. The main listener never answers a dashboard path.
+//
 // Lifetime: construct, bind() (throws on failure, returns the port), listen() blocks until
 // stop() is called from any thread (also before listen() starts: it then returns at once).
 // stop() closes the listening socket, lets the requests in progress finish (bounded), then
@@ -23,6 +29,7 @@
 #include <string>
 
 #include "common/redis.hpp"
+#include "tokend/admin_handler.hpp"
 #include "tokend/api.hpp"
 #include "tokend/config.hpp"
 #include "tokend/connection_limits.hpp"
@@ -52,12 +59,17 @@ class Server {
     void stop();
 
     int port() const { return port_; }
+    // The admin listener's port after bind(); 0 without --admin-listen.
+    int admin_port() const { return admin_port_; }
     Metrics& metrics() { return metrics_; }
     RequestLog& log() { return log_; }
 
   private:
-    void accept();
-    void on_accept(const boost::system::error_code& ec, boost::asio::ip::tcp::socket socket);
+    struct Listener;
+    void accept(Listener& listener);
+    void on_accept(Listener& listener, const boost::system::error_code& ec,
+                   boost::asio::ip::tcp::socket socket);
+    int bind(Listener& listener, const std::string& host, int port);
 
     Config config_;
     Metrics metrics_;
@@ -70,9 +82,15 @@ class Server {
     ConnectionLimits connections_;
     std::optional<boost::asio::ssl::context> tls_;
     SessionContext context_;
+    // The admin listener's parts (only with --admin-listen).
+    HttpLimits admin_limits_;
+    std::unique_ptr<admin::AdminHandler> admin_;
+    std::unique_ptr<RedisWorkers> admin_workers_;
+    std::unique_ptr<SessionContext> admin_context_;
     std::atomic<int> refusing_{0};
     std::chrono::steady_clock::time_point last_accept_error_log_{};
     int port_ = 0;
+    int admin_port_ = 0;
 
     std::mutex mutex_;
     std::condition_variable done_cv_;
@@ -84,8 +102,14 @@ class Server {
     // Declared last, destroyed first: the loop and every session still queued on it go
     // before the parts they refer to.
     boost::asio::io_context ioc_;
-    boost::asio::ip::tcp::acceptor acceptor_;
-    boost::asio::steady_timer accept_retry_;
+    struct Listener {
+        explicit Listener(boost::asio::io_context& ioc) : acceptor(ioc), retry(ioc) {}
+        boost::asio::ip::tcp::acceptor acceptor;
+        boost::asio::steady_timer retry;  // after an accept error
+        SessionContext* context = nullptr;
+    };
+    Listener main_;
+    std::unique_ptr<Listener> admin_listener_;
 };
 
 // RedisOptions for tokend's Redis connections from its config (--redis-timeout-ms).

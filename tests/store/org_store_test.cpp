@@ -45,6 +45,8 @@ TEST_CASE("TTL bounds, names and unknown organizations are refused clearly") {
     CHECK(reason_of([&] { orgs.create("x", 0, true, 1); }) == tka::Refusal::bad_request);
     CHECK(reason_of([&] { orgs.create("x", 2592001, true, 1); }) == tka::Refusal::bad_request);
     CHECK(reason_of([&] { orgs.create("", 60, true, 1); }) == tka::Refusal::bad_request);
+    CHECK(reason_of([&] { orgs.create("a\xe2\x80\xaeb", 60, true, 1); }) ==
+          tka::Refusal::bad_request);  // U+202E, the rule of common/display_name.hpp
     CHECK_NOTHROW(orgs.create("one second", 1, true, 1));
     CHECK_NOTHROW(orgs.create("thirty days", 2592000, true, 1));
     CHECK(reason_of([&] { orgs.get("org_000000000000"); }) == tka::Refusal::unknown_org);

@@ -23,6 +23,47 @@ TEST_CASE("a TTL outside 1..2592000 is a usage error and creates nothing", "[tok
     CHECK(tokenctl_json(redis, {"org", "show", org.org_id}).at("ttl") == 3600);
 }
 
+TEST_CASE("an organization name that is not a clean display name is refused and creates nothing",
+          "[tokenctl][errors]") {
+    RedisServer redis;
+    create_org(redis, "Existing");
+    struct BadName {
+        std::string name;
+        std::string sentence;
+    };
+    const auto bad = GENERATE(values<BadName>({
+        {"invoice\xe2\x80\xae"
+         "fdp.exe",
+         "the name contains a bidirectional formatting character (U+202E) at byte offset 7"},
+        {"Acme\xc2\x85"
+         "Corp",
+         "the name contains a control character (U+0085) at byte offset 4"},
+        {"Acme\xc0\xaf", "the name is not valid UTF-8: an overlong encoding at byte offset 4"},
+        {"Acme\x80", "the name is not valid UTF-8: a continuation byte without a lead byte"},
+        {"Acme\xed\xa0\x80", "the name is not valid UTF-8: an encoded surrogate"},
+        {"Acme\xe2\x82", "the name is not valid UTF-8: a truncated multi-byte sequence"},
+        {" Acme", "the name begins with white space"},
+        {std::string(129, 'a'), "longer than the limit of 128 bytes"},
+    }));
+    const auto before = tokenctl_json(redis, {"org", "list"});
+    auto result = tokenctl(redis, {"org", "create", "--name", bad.name});
+    require_one_line_error(result);
+    CHECK(result.exit_code == 2);
+    CHECK(result.err.rfind("tokenctl: invalid --name: the name ", 0) == 0);
+    CHECK(result.err.find(bad.sentence) != std::string::npos);
+    CHECK(result.err.find(bad.name) == std::string::npos);  // never echoed
+    CHECK(tokenctl_json(redis, {"org", "list"}) == before);
+}
+
+TEST_CASE("names with accents, CJK, emoji and markup characters are kept as given",
+          "[tokenctl][orgs]") {
+    RedisServer redis;
+    const std::string name = GENERATE(as<std::string>{}, "Société Générale", "東京電力",
+                                      "Rocket \xf0\x9f\x9a\x80", "<b>&\"'", std::string(128, 'a'));
+    const auto org = create_org(redis, name);
+    CHECK(tokenctl_json(redis, {"org", "show", org.org_id}).at("name") == name);
+}
+
 TEST_CASE("an unknown organization is refused in one line", "[tokenctl][errors]") {
     RedisServer redis;
     const std::string unknown = "org_zzzzzzzzzzzz";

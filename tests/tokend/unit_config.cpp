@@ -328,3 +328,62 @@ TEST_CASE("config: bad --redis-wait-* values are refused naming the option", "[t
     CHECK(r.message.find(" must be a whole number") != std::string::npos);
     CHECK(r.message.find('\n') == std::string::npos);
 }
+
+TEST_CASE("config: the admin listener is off by default", "[tokend][unit]") {
+    auto r = parse_config(kRequired);
+    REQUIRE(r.config);
+    CHECK_FALSE(r.config->admin());
+    CHECK(r.config->admin_session_idle_seconds == 1800);
+    CHECK(r.config->admin_session_max_seconds == 43200);
+}
+
+TEST_CASE("config: --admin-listen takes HOST:PORT or a bare PORT on 127.0.0.1", "[tokend][unit]") {
+    auto r = parse_config(with({"--admin-listen", "9090"}));
+    REQUIRE(r.config);
+    CHECK(r.config->admin());
+    CHECK(r.config->admin_listen_host == "127.0.0.1");
+    CHECK(r.config->admin_listen_port == 9090);
+
+    r = parse_config(with({"--admin-listen", "[::1]:9091", "--admin-session-idle-seconds", "60",
+                           "--admin-session-max-seconds", "600"}));
+    REQUIRE(r.config);
+    CHECK(r.config->admin_listen_host == "::1");
+    CHECK(r.config->admin_listen_port == 9091);
+    CHECK(r.config->admin_session_idle_seconds == 60);
+    CHECK(r.config->admin_session_max_seconds == 600);
+}
+
+TEST_CASE("config: admin flags from the environment; flags win", "[tokend][unit]") {
+    ScopedEnv listen("TOKEND_ADMIN_LISTEN", "0.0.0.0:9092");
+    ScopedEnv idle("TOKEND_ADMIN_SESSION_IDLE_SECONDS", "5");
+    auto r = parse_config(kRequired);
+    REQUIRE(r.config);
+    CHECK(r.config->admin_listen_host == "0.0.0.0");
+    CHECK(r.config->admin_listen_port == 9092);
+    CHECK(r.config->admin_session_idle_seconds == 5);
+    r = parse_config(with({"--admin-listen", "9093"}));
+    REQUIRE(r.config);
+    CHECK(r.config->admin_listen_host == "127.0.0.1");
+    CHECK(r.config->admin_listen_port == 9093);
+}
+
+TEST_CASE("config: bad admin values are refused with one line naming the option",
+          "[tokend][unit]") {
+    auto [args, option] = GENERATE(table<std::vector<std::string>, std::string>({
+        {with({"--admin-listen", "localhost"}), "--admin-listen"},
+        {with({"--admin-listen", "99999"}), "--admin-listen"},
+        {with({"--admin-listen", "-1"}), "--admin-listen"},
+        {with({"--admin-listen", "127.0.0.1:http"}), "--admin-listen"},
+        {with({"--admin-session-idle-seconds", "0"}), "--admin-session-idle-seconds"},
+        {with({"--admin-session-idle-seconds", "1e3"}), "--admin-session-idle-seconds"},
+        {with({"--admin-session-idle-seconds", "10 "}), "--admin-session-idle-seconds"},
+        {with({"--admin-session-max-seconds", "-5"}), "--admin-session-max-seconds"},
+        {with({"--admin-session-max-seconds", "99999999999999999999"}),
+         "--admin-session-max-seconds"},
+    }));
+    auto r = parse_config(args);
+    CHECK_FALSE(r.config);
+    CHECK(r.exit_code == 2);
+    CHECK(r.message.find(option) != std::string::npos);
+    CHECK(r.message.find('\n') == std::string::npos);
+}
