@@ -19,6 +19,7 @@ nlohmann::json org_json(const Organization& org) {
 nlohmann::json key_json(const SecretKeyInfo& key) {
     return {
         {"key_id", key.key_id},
+        {"prefix", key.prefix},
         {"legacy", key.legacy},
         {"created_at", format_rfc3339(key.created_at)},
     };

@@ -14,7 +14,7 @@ namespace tka {
 
 // {"organization_id", "name", "ttl", "token_auth", "created_at"}
 nlohmann::json org_json(const Organization& org);
-// {"key_id", "legacy", "created_at"}
+// {"key_id", "prefix" ("" when not known), "legacy", "created_at"}
 nlohmann::json key_json(const SecretKeyInfo& key);
 // {"token_id", "organization_id", "user_id", "username", "user_email", "status",
 //  "created_at", "expires_at", "refreshed_at" (null when never refreshed), "ttl"}

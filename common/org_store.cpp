@@ -80,6 +80,7 @@ std::vector<StoredKey> keys_from(const RedisValue& hash) {
         k.info.key_id = key_id;
         k.info.created_at = j.value("created_at", std::int64_t{0});
         k.info.legacy = j.value("legacy", false);
+        k.info.prefix = j.value("prefix", std::string());
         k.digest = j.value("digest", std::string());
         out.push_back(std::move(k));
     }
@@ -90,9 +91,15 @@ std::vector<StoredKey> keys_from(const RedisValue& hash) {
     return out;
 }
 
+std::string key_prefix(const std::string& secret) {
+    return secret.substr(0, kSecretKeyPrefixChars);
+}
+
 std::string key_json(const std::string& secret, UnixSeconds now, bool legacy) {
-    return nlohmann::json{
-        {"digest", crypto::sha256_hex(secret)}, {"created_at", now}, {"legacy", legacy}}
+    return nlohmann::json{{"digest", crypto::sha256_hex(secret)},
+                          {"prefix", key_prefix(secret)},
+                          {"created_at", now},
+                          {"legacy", legacy}}
         .dump();
 }
 
@@ -223,7 +230,7 @@ SecretKeyInfo OrgStore::import_key(const std::string& org_id, const std::string&
         throw Denied(Refusal::conflict, fmt::format("an organization has at most {} secret keys",
                                                     kMaxSecretKeysPerOrg));
     }
-    SecretKeyInfo info{ids::new_key_id(), now, true};
+    SecretKeyInfo info{ids::new_key_id(), now, true, key_prefix(legacy_key)};
     redis_
         .command({"HSET", keys::secret_keys(org_id), info.key_id, key_json(legacy_key, now, true)})
         .expect_ok("key import");

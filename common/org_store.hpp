@@ -19,6 +19,9 @@ inline constexpr std::int64_t kDefaultTtlSeconds = 3600;
 inline constexpr std::int64_t kMinTtlSeconds = 1;
 inline constexpr std::int64_t kMaxTtlSeconds = 30LL * 24 * 3600;
 inline constexpr std::size_t kMaxSecretKeysPerOrg = 100;
+// How much of a secret key is kept in clear and shown in listings: "sk_" or "cs_" and four
+// more characters, enough for a person to recognise a key, far too little to use it.
+inline constexpr std::size_t kSecretKeyPrefixChars = 7;
 
 struct Organization {
     std::string org_id;
@@ -33,6 +36,8 @@ struct SecretKeyInfo {
     std::string key_id;
     UnixSeconds created_at = 0;
     bool legacy = false;  // imported cs_ key
+    std::string prefix;   // the key's first kSecretKeyPrefixChars characters ("sk_AbC1");
+                          // "" for keys stored before prefixes were kept
 };
 
 struct NewSecretKey {

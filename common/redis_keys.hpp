@@ -16,7 +16,8 @@ std::string org_prefix(std::string_view org_id);
 
 // HASH name, ttl, token_auth ("1"/"0"), user_salt, created_at
 std::string org(std::string_view org_id);
-// HASH key_id -> JSON {"digest": sha256 hex, "created_at": unix, "legacy": bool}
+// HASH key_id -> JSON {"digest": sha256 hex, "prefix": first 7 chars, "created_at": unix,
+//                     "legacy": bool}
 std::string secret_keys(std::string_view org_id);
 // Token records and their indexes live as fields of bucket hashes (docs/redis-layout.md,
 // common/token_record.hpp for the values). Bucket `index` of generation `generation` (the

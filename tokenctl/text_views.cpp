@@ -88,10 +88,11 @@ void print_keys(std::ostream& out, const std::vector<SecretKeyInfo>& keys) {
         out << "no secret keys\n";
         return;
     }
-    Table table({"KEY ID", "KIND", "CREATED"});
+    Table table({"KEY ID", "PREFIX", "KIND", "CREATED"});
     for (const auto& key : keys) {
-        table.add_row(
-            {key.key_id, key.legacy ? "legacy cs_" : "sk_", format_rfc3339(key.created_at)});
+        // Keys stored before prefixes were kept have none: "-".
+        table.add_row({key.key_id, key.prefix.empty() ? "-" : key.prefix,
+                       key.legacy ? "legacy cs_" : "sk_", format_rfc3339(key.created_at)});
     }
     table.print(out);
 }

@@ -45,7 +45,7 @@ TEST_CASE("TTL bounds, names and unknown organizations are refused clearly") {
     CHECK(reason_of([&] { orgs.create("x", 0, true, 1); }) == tka::Refusal::bad_request);
     CHECK(reason_of([&] { orgs.create("x", 2592001, true, 1); }) == tka::Refusal::bad_request);
     CHECK(reason_of([&] { orgs.create("", 60, true, 1); }) == tka::Refusal::bad_request);
-    CHECK(reason_of([&] { orgs.create("a\xe2\x80\xaeb", 60, true, 1); }) ==
+    CHECK(reason_of([&] { orgs.create("a\u202Eb", 60, true, 1); }) ==
           tka::Refusal::bad_request);  // U+202E, the rule of common/display_name.hpp
     CHECK_NOTHROW(orgs.create("one second", 1, true, 1));
     CHECK_NOTHROW(orgs.create("thirty days", 2592000, true, 1));
@@ -111,6 +111,11 @@ TEST_CASE("secret keys: authenticate, create, import legacy, revoke") {
     REQUIRE(keys.size() == 3);
     CHECK(keys[0].key_id == a.first_key.key_id);
     CHECK(keys[2].legacy);
+    // The first 7 characters of each key are kept, to recognise it.
+    CHECK(keys[0].prefix == a.first_key.secret_key.substr(0, 7));
+    CHECK(keys[1].prefix == second.secret_key.substr(0, 7));
+    CHECK(keys[2].prefix == "cs_Lega");
+    CHECK(imported.prefix == "cs_Lega");
 
     orgs.revoke_key(a_id, a.first_key.key_id);
     CHECK(reason_of([&] { orgs.authenticate(a_id, a.first_key.secret_key); }) ==

@@ -1,8 +1,11 @@
 // tokenctl key create|import|list|revoke, checked through OrgStore::authenticate, the
 // call tokend makes before minting.
+#include <set>
+
 #include "common/errors.hpp"
 #include "common/identifiers.hpp"
 #include "common/org_store.hpp"
+#include "common/redis_keys.hpp"
 #include "tests/tokenctl/tokenctl_harness.hpp"
 
 using namespace tka;
@@ -58,12 +61,37 @@ TEST_CASE("key list shows ids, never secrets", "[tokenctl][key]") {
         found = found || key.at("key_id") == created.at("key_id");
     }
     CHECK(found);
+    // The first 7 characters of each key, to recognise it; never more.
+    const auto secret = created.at("secret_key").get<std::string>();
+    std::set<std::string> prefixes;
+    for (const auto& key : list) {
+        prefixes.insert(key.at("prefix").get<std::string>());
+    }
+    CHECK(prefixes == std::set<std::string>{org.secret_key.substr(0, 7), secret.substr(0, 7)});
 
     auto human = tokenctl(redis, {"key", "list", org.org_id});
     REQUIRE(human.exit_code == 0);
+    CHECK(human.out.rfind("KEY ID            PREFIX   KIND  CREATED", 0) == 0);
     CHECK(human.out.find(created.at("key_id").get<std::string>()) != std::string::npos);
-    CHECK(human.out.find("sk_") == human.out.find("sk_ "));  // only the KIND column
-    CHECK(human.out.find(org.secret_key) == std::string::npos);
+    CHECK(human.out.find(secret.substr(0, 7) + "  sk_") != std::string::npos);
+    CHECK(human.out.find(org.secret_key.substr(0, 7) + "  sk_") != std::string::npos);
+    CHECK(human.out.find(secret.substr(0, 8)) == std::string::npos);
+    CHECK(human.out.find(org.secret_key.substr(0, 8)) == std::string::npos);
+}
+
+TEST_CASE("keys stored without a prefix list with none", "[tokenctl][key]") {
+    RedisServer redis;
+    auto org = create_org(redis, "Acme");
+    auto conn = redis.connect();
+    const auto key_id =
+        tokenctl_json(redis, {"key", "list", org.org_id}).at(0).at("key_id").get<std::string>();
+    // The key as an earlier version stored it: digest, created_at, legacy.
+    conn.command({"HSET", keys::secret_keys(org.org_id), key_id,
+                  R"({"digest":"00","created_at":1,"legacy":false})"});
+    const auto list = tokenctl_json(redis, {"key", "list", org.org_id});
+    CHECK(list.at(0).at("prefix") == "");
+    auto human = tokenctl(redis, {"key", "list", org.org_id});
+    CHECK(human.out.find(key_id + "  -       sk_") != std::string::npos);
 }
 
 TEST_CASE("key revoke makes the key stop authenticating", "[tokenctl][key]") {
@@ -100,6 +128,11 @@ TEST_CASE("key import of a legacy cs_ key makes it authenticate", "[tokenctl][ke
     auto legacy = std::count_if(list.begin(), list.end(),
                                 [](const nlohmann::json& k) { return k.at("legacy") == true; });
     CHECK(legacy == 1);
+    for (const auto& k : list) {
+        if (k.at("legacy") == true) {
+            CHECK(k.at("prefix") == "cs_lega");
+        }
+    }
 
     // The same key twice is a conflict.
     auto again = tokenctl(redis, {"key", "import", org.org_id, kLegacyKey});
