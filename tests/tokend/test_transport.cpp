@@ -89,6 +89,11 @@ TEST_CASE("healthz and metrics", "[tokend][http]") {
                                   {"user_email", "m@example.com"}}),
                        200, tokend);
     post_raw(client, "/v2/tokens/create", "nope");
+    TKA_REQUIRE_STATUS(post_json(client, "/v2/tokens/create",
+                                 {{"organization_id", org.id},
+                                  {"secret_key", "sk_wrongwrongwrongwrongwrongwrongwrong"},
+                                  {"user_email", "m@example.com"}}),
+                       401, tokend);
 
     auto metrics = get(client, "/metrics");
     TKA_REQUIRE_STATUS(metrics, 200, tokend);
@@ -99,6 +104,13 @@ TEST_CASE("healthz and metrics", "[tokend][http]") {
     CHECK(has("tokend_requests_total{route=\"/v2/tokens/create\",status=\"200\"} 1\n"));
     CHECK(has("tokend_requests_total{route=\"/v2/tokens/create\",status=\"400\"} 1\n"));
     CHECK(has("tokend_requests_total{route=\"/healthz\",status=\"200\"} 1\n"));
+    // Failed requests by the error code they were answered with (the Usage page's charts).
+    CHECK(
+        has("tokend_request_errors_total{route=\"/v2/tokens/create\",error=\"invalid_request\"} "
+            "1\n"));
+    CHECK(
+        has("tokend_request_errors_total{route=\"/v2/tokens/create\",error=\"invalid_client\"} "
+            "1\n"));
     CHECK(has("tokend_request_duration_seconds_count{route=\"/v2/tokens/refresh\"} 1\n"));
     CHECK(has("tokend_tokens_issued_total 1\n"));
     CHECK(has("tokend_tokens_refreshed_total 1\n"));
