@@ -65,8 +65,8 @@ bool matches(std::string_view pattern, std::string_view path, RouteMatch& match)
     if (pattern == "/" || path == "/") {
         return pattern == path;
     }
-    if (pattern.empty() || path.empty() || path.front() != '/') {
-        return false;
+    if (pattern.empty() || path.empty() || path.front() != '/' || path.back() == '/') {
+        return false;  // not absolute, or a trailing '/'
     }
     pattern.remove_prefix(1);
     path.remove_prefix(1);

@@ -280,7 +280,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         keep_alive_ = false;
         version_ = 11;
         head_ = false;
-        respond(error_response(error));
+        ApiResponse answer = error_response(error);
+        if (ctx_.admin) {
+            add_admin_security_headers(answer);
+        }
+        respond(std::move(answer));
     }
 
     void respond(ApiResponse answer) {

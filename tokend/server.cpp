@@ -127,7 +127,9 @@ Server::Server(const Config& config)
     if (config_.admin()) {
         admin_limits_.max_body_bytes =
             std::min(admin_limits_.max_body_bytes, admin::kMaxAdminBodyBytes);
-        admin_ = std::make_unique<admin::AdminHandler>(admin_options(config_, api_), log_);
+        admin::AdminOptions options = admin_options(config_, api_);
+        options.usage = [this] { return usage_.usage(); };
+        admin_ = std::make_unique<admin::AdminHandler>(std::move(options), log_);
         admin_workers_ = std::make_unique<RedisWorkers>(admin_worker_options(config_));
         admin_context_ = std::unique_ptr<SessionContext>(
             new SessionContext{admin_limits_, api_, *admin_workers_, health_, metrics_, log_});
@@ -135,6 +137,7 @@ Server::Server(const Config& config)
         admin_context_->admin = admin_.get();
         admin_listener_ = std::make_unique<Listener>(ioc_);
         admin_listener_->context = admin_context_.get();
+        usage_timer_ = std::make_unique<net::steady_timer>(ioc_);
     }
 }
 
@@ -232,6 +235,16 @@ void Server::on_accept(Listener& listener, const error_code& ec, tcp::socket soc
     accept(listener);
 }
 
+void Server::sample_usage() {
+    usage_.sample(metrics_.snapshot(), std::chrono::steady_clock::now());
+    usage_timer_->expires_after(usage_.interval());
+    usage_timer_->async_wait([this](error_code ec) {
+        if (!ec) {
+            sample_usage();
+        }
+    });
+}
+
 bool Server::listen() {
     {
         std::lock_guard lock(mutex_);
@@ -245,6 +258,7 @@ bool Server::listen() {
     accept(main_);
     if (admin_listener_) {
         accept(*admin_listener_);
+        sample_usage();
     }
     auto run = [this] {
         for (;;) {
@@ -295,6 +309,7 @@ void Server::stop() {
                 if (admin_listener_) {
                     admin_listener_->acceptor.close(ignored);
                     admin_listener_->retry.cancel();
+                    usage_timer_->cancel();
                 }
             });
             context_.stopping = true;

@@ -39,6 +39,7 @@
 #include "tokend/rate_limiter.hpp"
 #include "tokend/redis_workers.hpp"
 #include "tokend/request_log.hpp"
+#include "tokend/usage_history.hpp"
 
 namespace tka::tokend {
 
@@ -70,6 +71,8 @@ class Server {
     void on_accept(Listener& listener, const boost::system::error_code& ec,
                    boost::asio::ip::tcp::socket socket);
     int bind(Listener& listener, const std::string& host, int port);
+    // Samples the counters for the dashboard's usage page, then again every interval.
+    void sample_usage();
 
     Config config_;
     Metrics metrics_;
@@ -83,6 +86,7 @@ class Server {
     std::optional<boost::asio::ssl::context> tls_;
     SessionContext context_;
     // The admin listener's parts (only with --admin-listen).
+    UsageHistory usage_;
     HttpLimits admin_limits_;
     std::unique_ptr<admin::AdminHandler> admin_;
     std::unique_ptr<RedisWorkers> admin_workers_;
@@ -110,6 +114,7 @@ class Server {
     };
     Listener main_;
     std::unique_ptr<Listener> admin_listener_;
+    std::unique_ptr<boost::asio::steady_timer> usage_timer_;
 };
 
 // RedisOptions for tokend's Redis connections from its config (--redis-timeout-ms).
