@@ -192,7 +192,8 @@ std::string Browser::url() {
 
 std::vector<CookieFlags> Browser::cookies() {
     std::vector<CookieFlags> out;
-    for (const auto& c : call({{"cmd", "cookies"}})["value"]) {
+    const auto answer = call({{"cmd", "cookies"}});
+    for (const auto& c : answer["value"]) {
         CookieFlags flags;
         flags.name = c.value("name", "");
         flags.http_only = c.value("httpOnly", false);
