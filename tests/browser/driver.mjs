@@ -69,10 +69,25 @@ const browser = await puppeteer.launch({
   headless: true,
   args,
   pipe: true,
-  dumpio: true,
+  dumpio: false,  // Chromium's stdout must never mix with the answers: see forward() below
   defaultViewport: { width: 1280, height: 800 },
   timeout: 30000,
 });
+// Chromium's own output goes to stderr, without its complaints about the missing D-Bus (a
+// headless machine has none; they are noise in a failure report).
+function forward(stream) {
+  if (!stream) {
+    return;
+  }
+  createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => {
+    if (!/dbus\/|D-?Bus/i.test(line)) {
+      process.stderr.write(`chromium: ${line}\n`);
+    }
+  });
+}
+forward(browser.process()?.stdout);
+forward(browser.process()?.stderr);
+
 const page = (await browser.pages())[0] ?? (await browser.newPage());
 page.setDefaultTimeout(timeoutMs);
 page.setDefaultNavigationTimeout(timeoutMs);
