@@ -129,11 +129,14 @@ TEST_CASE(
         FAIL("the browser cannot run here: " << why);
     }
     std::filesystem::create_directories(kArtifactDir);
+    std::filesystem::remove(kArtifactDir + "/failure.png");  // an earlier run's
 
     Installation site;
     RedisConnection db = site.redis.connect();
     const NewOrganization acme = OrgStore(db).create("Acme & <Robotics>", 3600, true, unix_now());
     const std::string org = acme.org.org_id;
+    // A second organization, token auth off: the list shows both states.
+    const NewOrganization globex = OrgStore(db).create("Globex", 900, false, unix_now());
     const std::string password = create_admin(site.redis, "Ada");
 
     TempDir dir;
@@ -171,6 +174,9 @@ TEST_CASE(
     CHECK(browser.text("#whoami").find("Ada") != std::string::npos);
     const std::string org_row = fmt::format("table#orgs tr[data-org-id=\"{}\"]", org);
     REQUIRE(browser.exists(org_row));
+    CHECK(browser.count("table#orgs tr[data-org-id]") == 2);
+    CHECK(browser.text(fmt::format("tr[data-org-id=\"{}\"]", globex.org.org_id)).find("Off") !=
+          std::string::npos);
     // The name is shown as written, never interpreted as markup.
     CHECK(browser.text(fmt::format("{} a[href=\"/orgs/{}\"]", org_row, org)) ==
           "Acme & <Robotics>");
