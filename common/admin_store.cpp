@@ -2,8 +2,9 @@
 // are one field each of keys::admins(); creation is HSETNX, so two concurrent creates of one
 // name cannot both succeed. Sessions are looked up by the SHA-256 of their id, so a copy of
 // Redis does not hand out live cookies. Two small scripts keep "change it only if it still
-// exists" atomic: a password reset never resurrects a deleted account, and renewing a
-// session never recreates one that has just expired.
+// exists" atomic: a password reset never resurrects a deleted account, and finding a
+// session checks its ends and its account and renews it in one step (one round trip per
+// dashboard request), never recreating a session that has just expired.
 #include "common/admin_store.hpp"
 
 #include <algorithm>
@@ -40,13 +41,25 @@ return 1
     return script;
 }
 
-// KEYS: session. ARGV: now, idle seconds -> 1 when renewed, 0 when it no longer exists.
-const LuaScript& renew_session() {
-    static const LuaScript script("renew_admin_session", R"lua(
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+// KEYS: session, admins. ARGV: now, idle seconds, absolute seconds.
+// -> {"ok", admin, csrf, created_at} after renewing the idle timeout; {"ended", admin}
+// after deleting a session past its idle or absolute end or whose account is gone;
+// {"none"} when there is no such session.
+const LuaScript& find_session_script() {
+    static const LuaScript script("find_admin_session", R"lua(
+local s = redis.call('HMGET', KEYS[1], 'admin', 'csrf', 'created_at', 'last_seen')
+if not s[1] or not s[2] then return {'none'} end
+local now = tonumber(ARGV[1])
+local created = tonumber(s[3]) or 0
+local last_seen = tonumber(s[4]) or 0
+if now >= created + tonumber(ARGV[3]) or now > last_seen + tonumber(ARGV[2]) or
+   redis.call('HEXISTS', KEYS[2], s[1]) == 0 then
+  redis.call('DEL', KEYS[1])
+  return {'ended', s[1]}
+end
 redis.call('HSET', KEYS[1], 'last_seen', ARGV[1])
 redis.call('EXPIRE', KEYS[1], ARGV[2])
-return 1
+return {'ok', s[1], s[2], s[3]}
 )lua");
     return script;
 }
@@ -209,29 +222,20 @@ std::optional<AdminSession> AdminStore::find_session(const std::string& session_
         return std::nullopt;
     }
     const std::string digest = crypto::sha256_hex(session_id);
-    const std::string key = keys::admin_session(digest);
-    auto fields = to_map(redis_.command({"HGETALL", key}).expect_ok("admin session"));
-    if (fields["admin"].empty() || fields["csrf"].empty()) {
+    const auto reply =
+        find_session_script().run(redis_, {keys::admin_session(digest), keys::admins()},
+                                  {std::to_string(now), std::to_string(timeouts.idle.count()),
+                                   std::to_string(timeouts.absolute.count())});
+    const auto& e = reply.elements;
+    if (e.size() == 2 && e[0].str == "ended") {
+        redis_.command({"SREM", keys::admin_sessions_of(e[1].str), digest})
+            .expect_ok("admin session end");
         return std::nullopt;
     }
-    AdminSession session{session_id, fields["admin"], fields["csrf"], to_int(fields["created_at"])};
-    const UnixSeconds last_seen = to_int(fields["last_seen"]);
-    const auto account =
-        redis_.command({"HGET", keys::admins(), session.admin}).expect_ok("admin session");
-    const auto admin = account.is_nil() ? std::nullopt : parse_admin(session.admin, account.str);
-    // A session started before the account's password last changed belongs to the old
-    // password (reset-password also ends the sessions it finds, this covers a race).
-    if (now >= session.created_at + timeouts.absolute.count() ||
-        now > last_seen + timeouts.idle.count() || !admin ||
-        session.created_at < admin->info.password_changed_at) {
-        end_session(session_id);
+    if (e.size() != 4 || e[0].str != "ok") {
         return std::nullopt;
     }
-    if (renew_session()
-            .run(redis_, {key}, {std::to_string(now), std::to_string(timeouts.idle.count())})
-            .integer == 0) {
-        return std::nullopt;  // expired meanwhile
-    }
+    AdminSession session{session_id, e[1].str, e[2].str, to_int(e[3].str)};
     return session;
 }
 

@@ -107,6 +107,7 @@ std::vector<Leaf> define(CLI::App& app, RawArgs& raw) {
     auto* org = group(app, "org", "organizations: create, change, show, list");
     auto* key = group(app, "key", "secret keys of an organization");
     auto* token = group(app, "token", "tokens of an organization");
+    auto* admin = group(app, "admin", "accounts of the operator dashboard");
 
     {
         Leaf l{org->add_subcommand("create", "create an organization and its first secret key"),
@@ -183,6 +184,37 @@ std::vector<Leaf> define(CLI::App& app, RawArgs& raw) {
         leaves.push_back(l);
     }
     {
+        Leaf l{admin->add_subcommand("create",
+                                     "create a dashboard account and its password (shown only "
+                                     "once)"),
+               Command::admin_create};
+        l.app->add_option("--name", raw.name, "account name")->type_name("NAME")->required();
+        add_json(l.app, raw);
+        leaves.push_back(l);
+    }
+    {
+        Leaf l{admin->add_subcommand("list", "list dashboard accounts (never passwords)"),
+               Command::admin_list};
+        add_json(l.app, raw);
+        leaves.push_back(l);
+    }
+    {
+        Leaf l{admin->add_subcommand("delete", "delete a dashboard account and end its sessions"),
+               Command::admin_delete};
+        l.app->add_option("NAME", raw.name, "account name")->required();
+        add_json(l.app, raw);
+        leaves.push_back(l);
+    }
+    {
+        Leaf l{admin->add_subcommand("reset-password",
+                                     "generate a new password (shown only once) and end the "
+                                     "account's sessions"),
+               Command::admin_reset_password};
+        l.app->add_option("NAME", raw.name, "account name")->required();
+        add_json(l.app, raw);
+        leaves.push_back(l);
+    }
+    {
         Leaf l{app.add_subcommand("migrate",
                                   "move tokens of the previous Redis layout to the current one"),
                Command::migrate};
@@ -201,6 +233,23 @@ std::string one_line(std::string s) {
     return s;
 }
 
+// Commands about one organization take its id as their first argument.
+bool needs_org_id(Command command) {
+    switch (command) {
+        case Command::org_set:
+        case Command::org_show:
+        case Command::key_create:
+        case Command::key_import:
+        case Command::key_list:
+        case Command::key_revoke:
+        case Command::token_list:
+        case Command::token_revoke:
+            return true;
+        default:
+            return false;
+    }
+}
+
 Request validated(const Leaf& leaf, const RawArgs& raw, std::istream& in) {
     Request r;
     r.command = leaf.command;
@@ -213,8 +262,7 @@ Request validated(const Leaf& leaf, const RawArgs& raw, std::istream& in) {
         throw UsageError(e.what());
     }
     r.json = raw.json;
-    if (leaf.command != Command::org_create && leaf.command != Command::org_list &&
-        leaf.command != Command::migrate) {
+    if (needs_org_id(leaf.command)) {
         r.org_id = checked_org_id(raw.org_id);
     }
     if (leaf.ttl != nullptr && leaf.ttl->count() > 0) {
@@ -229,6 +277,13 @@ Request validated(const Leaf& leaf, const RawArgs& raw, std::istream& in) {
     switch (leaf.command) {
         case Command::org_create:
             r.name = checked_org_name(raw.name);
+            break;
+        case Command::admin_create:
+            r.name = checked_admin_name("--name", raw.name);
+            break;
+        case Command::admin_delete:
+        case Command::admin_reset_password:
+            r.name = checked_admin_name("NAME", raw.name);
             break;
         case Command::org_set:
             if (!r.ttl && !r.token_auth) {
@@ -256,7 +311,7 @@ Request validated(const Leaf& leaf, const RawArgs& raw, std::istream& in) {
 std::optional<Request> parse_command_line(const std::vector<std::string>& args, std::istream& in,
                                           std::ostream& out) {
     CLI::App app{
-        "tokenctl: administer organizations, secret keys and tokens of "
+        "tokenctl: administer organizations, secret keys, tokens and dashboard accounts of "
         "mosquitto-token-auth",
         "tokenctl"};
     RawArgs raw;

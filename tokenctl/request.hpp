@@ -25,6 +25,10 @@ enum class Command {
     token_list,
     token_revoke,
     migrate,
+    admin_create,
+    admin_list,
+    admin_delete,
+    admin_reset_password,
 };
 
 struct Request {
@@ -33,7 +37,7 @@ struct Request {
     RedisTlsOptions redis_tls;         // --redis-tls-*; checked against the URL by the caller
     bool json = false;                 // --json: machine-readable output
     std::string org_id;                // validated org_ id (all but org create/list)
-    std::string name;                  // org create --name
+    std::string name;                  // org create --name; admin create --name, admin NAME
     std::optional<std::int64_t> ttl;   // --ttl, seconds, within 1..30 days
     std::optional<bool> token_auth;    // --token-auth on|off
     std::string key_id;                // key revoke

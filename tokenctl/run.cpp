@@ -13,6 +13,7 @@
 #include "tokenctl/command_line.hpp"
 #include "tokenctl/commands.hpp"
 #include "tokenctl/exit_codes.hpp"
+#include "tokenctl/validate.hpp"
 
 namespace tka::tokenctl {
 
@@ -35,6 +36,11 @@ std::string denied_message(const Denied& e, const Request& r) {
             return fmt::format("unknown organization {}", r.org_id);
         case Refusal::unknown_token:
             return fmt::format("unknown token {} in organization {}", r.token_id, r.org_id);
+        case Refusal::not_found:
+            if (r.command == Command::admin_delete || r.command == Command::admin_reset_password) {
+                return fmt::format("unknown admin account {}", quoted(r.name));
+            }
+            break;
         default:
             break;
     }
@@ -57,7 +63,8 @@ void dispatch(const Request& request, RedisConnection& redis, std::ostream& out,
     };
     OrgStore orgs(redis, warn);
     TokenStore tokens(redis, warn);
-    Context ctx{orgs, tokens, out, unix_now()};
+    AdminStore admins(redis);
+    Context ctx{orgs, tokens, admins, out, unix_now()};
     switch (request.command) {
         case Command::org_create:
         case Command::org_set:
@@ -74,6 +81,11 @@ void dispatch(const Request& request, RedisConnection& redis, std::ostream& out,
             return run_token_command(request, ctx);
         case Command::migrate:
             return run_migrate_command(request, redis, ctx);
+        case Command::admin_create:
+        case Command::admin_list:
+        case Command::admin_delete:
+        case Command::admin_reset_password:
+            return run_admin_command(request, ctx);
     }
 }
 

@@ -111,4 +111,17 @@ void print_tokens(std::ostream& out, const std::vector<TokenRecord>& tokens) {
     table.print(out);
 }
 
+void print_admins(std::ostream& out, const std::vector<AdminInfo>& admins) {
+    if (admins.empty()) {
+        out << "no admin accounts\n";
+        return;
+    }
+    Table table({"NAME", "CREATED", "PASSWORD CHANGED"});
+    for (const auto& admin : admins) {
+        table.add_row({admin.name, format_rfc3339(admin.created_at),
+                       format_rfc3339(admin.password_changed_at)});
+    }
+    table.print(out);
+}
+
 }  // namespace tka::tokenctl

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/admin_store.hpp"
 #include "common/org_store.hpp"
 #include "common/token_store.hpp"
 
@@ -26,5 +27,6 @@ void print_org(std::ostream& out, const Organization& org);
 void print_orgs(std::ostream& out, const std::vector<Organization>& orgs);
 void print_keys(std::ostream& out, const std::vector<SecretKeyInfo>& keys);
 void print_tokens(std::ostream& out, const std::vector<TokenRecord>& tokens);
+void print_admins(std::ostream& out, const std::vector<AdminInfo>& admins);
 
 }  // namespace tka::tokenctl

@@ -66,6 +66,13 @@ std::string checked_org_name(std::string_view s) {
     return std::string(s);
 }
 
+std::string checked_admin_name(std::string_view what, std::string_view s) {
+    if (auto problem = display_name_problem(s, kMaxAdminNameBytes)) {
+        throw UsageError(fmt::format("invalid {}: {}", what, *problem));
+    }
+    return std::string(s);
+}
+
 std::int64_t checked_ttl(std::string_view s) {
     std::int64_t value = 0;
     const char* first = s.data();

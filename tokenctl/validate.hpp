@@ -17,6 +17,10 @@ std::string checked_token_id(std::string_view s);
 // An organization name: the rule of common/display_name.hpp, at most kMaxOrgNameBytes.
 std::string checked_org_name(std::string_view s);
 
+// An admin account name: the rule of common/display_name.hpp, at most kMaxAdminNameBytes.
+// `what` names the argument in the message ("--name", "NAME").
+std::string checked_admin_name(std::string_view what, std::string_view s);
+
 // Whole seconds within tka::kMinTtlSeconds..kMaxTtlSeconds (1 s .. 30 days).
 std::int64_t checked_ttl(std::string_view s);
 

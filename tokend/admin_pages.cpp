@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "common/display_name.hpp"
 #include "common/time_format.hpp"
 
 namespace tka::tokend::admin {
@@ -252,7 +253,7 @@ BrokerState broker_state(const ReplicaStatus& r) {
 
 std::string lag_events_text(const ReplicaStatus& r) {
     if (!r.lag_events) {
-        return r.applied_id.empty() ? "not reported" : "unknown (older than the stream)";
+        return r.applied_id.empty() ? "not reported" : "unknown (trimmed from the stream)";
     }
     if (*r.lag_events >= kLagCountLimit) {
         return fmt::format("at least {}", kLagCountLimit);
@@ -274,22 +275,23 @@ std::string chart_svg(const UsageSeries& s, std::int64_t interval_seconds) {
         n == 0 ? 0 : *std::max_element(s.per_interval.begin(), s.per_interval.end());
     const std::uint64_t last = n == 0 ? 0 : s.per_interval.back();
     const double slot_width = static_cast<double>(kWidth) / static_cast<double>(slots);
+    std::uint64_t sum = 0;
+    for (const std::uint64_t v : s.per_interval) {
+        sum += v;
+    }
+    const std::string title =
+        n == 0 ? fmt::format("{}: no interval counted yet", s.name)
+               : fmt::format(
+                     "{}: {} in the last {} (one bar per {} s, newest on the right); at most {} "
+                     "in one interval; {} in the last interval",
+                     s.name, sum, duration_text(static_cast<std::int64_t>(n) * interval_seconds),
+                     interval_seconds, peak, last);
     std::string out = fmt::format(
         "<svg class=\"chart\" id=\"chart-{0}\" role=\"img\" aria-labelledby=\"chart-{0}-title\" "
         "viewBox=\"0 0 {1} {2}\" preserveAspectRatio=\"none\">\n"
-        "<title id=\"chart-{0}-title\">{3}: {4} in the last {5} (one bar per {6} s, newest on "
-        "the right); at most {7} per interval; {8} in the last interval</title>\n"
+        "<title id=\"chart-{0}-title\">{3}</title>\n"
         "<rect class=\"chart-bg\" x=\"0\" y=\"0\" width=\"{1}\" height=\"{2}\"></rect>\n",
-        html_escape(s.id), kWidth, kHeight, html_escape(s.name),
-        [&] {
-            std::uint64_t sum = 0;
-            for (const auto v : s.per_interval) {
-                sum += v;
-            }
-            return sum;
-        }(),
-        duration_text(static_cast<std::int64_t>(n) * interval_seconds), interval_seconds, peak,
-        last);
+        html_escape(s.id), kWidth, kHeight, html_escape(title));
     for (std::size_t i = 0; i < n; ++i) {
         const std::uint64_t v = s.per_interval[i];
         if (v == 0 || peak == 0) {
@@ -359,7 +361,7 @@ std::string orgs_page(const Frame& frame, const std::vector<Organization>& orgs)
         "<h2 id=\"create-org-heading\">Create an organization</h2>\n"
         "<form id=\"create-org\" class=\"stacked\" method=\"post\" action=\"/orgs\">{}\n"
         "<label for=\"create-org-name\">Name</label>\n"
-        "<input id=\"create-org-name\" name=\"name\" type=\"text\" maxlength=\"128\" required>\n"
+        "<input id=\"create-org-name\" name=\"name\" type=\"text\" maxlength=\"{}\" required>\n"
         "<label for=\"create-org-ttl\">Token TTL in seconds</label>\n"
         "<input id=\"create-org-ttl\" name=\"ttl\" type=\"number\" inputmode=\"numeric\" "
         "min=\"{}\" max=\"{}\" value=\"{}\" required "
@@ -371,7 +373,7 @@ std::string orgs_page(const Frame& frame, const std::vector<Organization>& orgs)
         "<label for=\"create-org-token-auth\">Turn token auth on now</label></div>\n"
         "<button type=\"submit\">Create organization</button>\n"
         "</form>\n</section>\n",
-        csrf_field(frame), kMinTtlSeconds, kMaxTtlSeconds, kDefaultTtlSeconds);
+        csrf_field(frame), kMaxOrgNameBytes, kMinTtlSeconds, kMaxTtlSeconds, kDefaultTtlSeconds);
     out += close_page();
     return out;
 }

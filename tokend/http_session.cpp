@@ -337,8 +337,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
     void log_request() {
         const double seconds = std::chrono::duration<double>(Clock::now() - request_start_).count();
-        ctx_.metrics.observe_request(route_label(entry_.path), entry_.status, seconds,
-                                     entry_.error);
+        // The token API's metrics (and the usage page drawn from them) count token requests
+        // only: the dashboard's own requests are in the access log.
+        if (!ctx_.admin) {
+            ctx_.metrics.observe_request(route_label(entry_.path), entry_.status, seconds,
+                                         entry_.error);
+        }
         entry_.duration_ms = seconds * 1000;
         ctx_.log.write(entry_);
     }

@@ -8,7 +8,8 @@
 // (tokend/admin_handler.hpp) through the same session machinery and limits (request bodies
 // bounded to 16 KiB), TLS when the main listener has it, on two Redis workers of its own so
 // that sign-ins (scrypt) and dashboard actions never queue behind, nor delay, the token
-// endpoints. The main listener never answers a dashboard path.
+// endpoints. The main listener never answers a dashboard path. The dashboard's requests go
+// to the access log but not into the token API's metrics.
 //
 // Lifetime: construct, bind() (throws on failure, returns the port), listen() blocks until
 // stop() is called from any thread (also before listen() starts: it then returns at once).

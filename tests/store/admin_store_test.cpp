@@ -181,6 +181,10 @@ TEST_CASE("admin sessions: the absolute end holds however busy the session is") 
     CHECK_FALSE(admins.find_session(session.id, 11000, timeouts));
     CHECK(redis.command({"EXISTS", tka::keys::admin_session(tka::crypto::sha256_hex(session.id))})
               .integer == 0);
+    CHECK(redis
+              .command({"SISMEMBER", tka::keys::admin_sessions_of("ops"),
+                        tka::crypto::sha256_hex(session.id)})
+              .integer == 0);
     CHECK_FALSE(admins.find_session(session.id, 10100, timeouts));  // ended for good
 }
 
