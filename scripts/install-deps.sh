@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages that building, testing and running mosquitto-token-auth
 # need, and only when one is missing: quiet and quick when everything is there already.
-# Uses sudo only when not root. Safe to run any number of times, with or without a TTY.
+# Node.js and npm come from Debian only when `node` or `npm` is not on PATH already (a
+# machine may have its own, newer Node.js). Then scripts/browser-deps.sh installs the
+# browser tests' npm packages (tests/browser). Uses sudo only when not root. Safe to run any
+# number of times, with or without a TTY.
 set -euo pipefail
 
 packages=(
@@ -14,7 +17,12 @@ packages=(
   redis-server mosquitto mosquitto-dev libmosquitto-dev mosquitto-clients
   redis-sentinel  # the Sentinel failover tests run three real sentinels
   curl openssl python3
+  chromium  # the dashboard's browser tests (tests/browser) drive /usr/bin/chromium
 )
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)  # tests/browser: puppeteer-core runs on Node.js
+fi
+browser_deps="$(dirname "${BASH_SOURCE[0]}")/browser-deps.sh"
 
 missing=()
 for pkg in "${packages[@]}"; do
@@ -23,7 +31,7 @@ for pkg in "${packages[@]}"; do
   fi
 done
 if [ "${#missing[@]}" -eq 0 ]; then
-  exit 0
+  exec "$browser_deps"
 fi
 
 if [ "$(id -u)" -eq 0 ]; then
@@ -38,3 +46,4 @@ fi
 echo "install-deps: installing ${missing[*]}" >&2
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+"$browser_deps"

@@ -10,7 +10,7 @@ void add_admin_security_headers(ApiResponse& response) {
     response.headers.emplace_back("Content-Security-Policy",
                                   "default-src 'self'; frame-ancestors 'none'");
     response.headers.emplace_back("X-Content-Type-Options", "nosniff");
-    response.headers.emplace_back("Referrer-Policy", "no-referrer");
+    response.headers.emplace_back("Referrer-Policy", "same-origin");
 }
 
 }  // namespace tka::tokend

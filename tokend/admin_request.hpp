@@ -25,7 +25,8 @@ struct AdminRequest {
 
 // Adds the headers of every admin answer: Cache-Control: no-store, a Content-Security-Policy
 // allowing only the listener's own resources and no framing, X-Content-Type-Options: nosniff,
-// Referrer-Policy: no-referrer.
+// Referrer-Policy: same-origin (no referrer to other sites; "no-referrer" would make browsers
+// send "Origin: null" with the dashboard's own form posts, which the Origin check refuses).
 void add_admin_security_headers(ApiResponse& response);
 
 }  // namespace tka::tokend

@@ -1,10 +1,12 @@
-// Child processes for integration tests: posix_spawn with output redirected to files,
-// bounded waits, and termination of exactly the PID we started.
+// Child processes for integration tests: posix_spawn with output redirected to files (or,
+// for PipedProcess, stdin and stdout on a socket we hold), bounded waits, and termination
+// of exactly the PID we started.
 #include "tests/support/process.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
@@ -89,6 +91,27 @@ pid_t spawn(std::vector<std::string> argv, const std::string& in_path, const std
         posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(),
                                          O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
     }
+    auto envs = merged_env(env);
+    auto c_env = c_strings(envs);
+    auto c_argv = c_strings(argv);
+    pid_t pid = -1;
+    const int rc = posix_spawnp(&pid, c_argv[0], &actions, nullptr, c_argv.data(), c_env.data());
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) {
+        throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(rc));
+    }
+    return pid;
+}
+
+// posix_spawnp with stdin and stdout on `io_fd` and stderr appended to err_path.
+pid_t spawn_piped(std::vector<std::string> argv, int io_fd, const std::string& err_path,
+                  const std::map<std::string, std::string>& env) {
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, io_fd, 0);
+    posix_spawn_file_actions_adddup2(&actions, io_fd, 1);
+    posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
     auto envs = merged_env(env);
     auto c_env = c_strings(envs);
     auto c_argv = c_strings(argv);
@@ -208,6 +231,115 @@ int Process::stop(int sig, std::chrono::milliseconds timeout) {
 }
 
 std::string Process::log() const {
+    return read_file(log_path_);
+}
+
+PipedProcess::PipedProcess(std::vector<std::string> argv, std::string log_path,
+                           const std::map<std::string, std::string>& env)
+    : log_path_(std::move(log_path)) {
+    int fds[2] = {-1, -1};
+    // Both ends close on exec; dup2 gives the child its stdin and stdout without the flag.
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
+        throw std::runtime_error(std::string("socketpair: ") + std::strerror(errno));
+    }
+    try {
+        pid_ = spawn_piped(std::move(argv), fds[1], log_path_, env);
+    } catch (...) {
+        ::close(fds[0]);
+        ::close(fds[1]);
+        throw;
+    }
+    ::close(fds[1]);
+    fd_ = fds[0];
+}
+
+PipedProcess::~PipedProcess() {
+    finish();
+    if (fd_ >= 0) {
+        ::close(fd_);
+    }
+}
+
+bool PipedProcess::running() {
+    if (status_) {
+        return false;
+    }
+    int status = 0;
+    const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+        status_ = status;
+        return false;
+    }
+    return r == 0;
+}
+
+bool PipedProcess::write_line(const std::string& line) {
+    const std::string data = std::string(line).append("\n");
+    std::size_t sent = 0;
+    while (sent < data.size()) {
+        const ssize_t n = ::send(fd_, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return false;
+        }
+        sent += static_cast<std::size_t>(n);
+    }
+    return true;
+}
+
+std::optional<std::string> PipedProcess::read_line(std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (true) {
+        const auto newline = buffer_.find('\n');
+        if (newline != std::string::npos) {
+            std::string line = buffer_.substr(0, newline);
+            buffer_.erase(0, newline + 1);
+            return line;
+        }
+        if (eof_) {
+            return std::nullopt;
+        }
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            return std::nullopt;
+        }
+        pollfd p{fd_, POLLIN, 0};
+        const int ready = ::poll(&p, 1, static_cast<int>(left.count()));
+        if (ready < 0 && errno != EINTR) {
+            eof_ = true;
+        } else if (ready > 0) {
+            char chunk[4096];
+            const ssize_t n = ::recv(fd_, chunk, sizeof(chunk), 0);
+            if (n > 0) {
+                buffer_.append(chunk, static_cast<std::size_t>(n));
+            } else if (n == 0 || errno != EINTR) {
+                eof_ = true;
+            }
+        }
+    }
+}
+
+int PipedProcess::finish(std::chrono::milliseconds timeout) {
+    if (!status_) {
+        ::shutdown(fd_, SHUT_WR);
+        auto status = wait_for(pid_, timeout);
+        if (!status) {
+            ::kill(pid_, SIGTERM);
+            status = wait_for(pid_, std::chrono::seconds(5));
+        }
+        if (!status) {
+            ::kill(pid_, SIGKILL);
+            status = wait_for(pid_, std::chrono::seconds(5));
+        }
+        status_ = status.value_or(-1);
+    }
+    return decode_status(*status_);
+}
+
+std::string PipedProcess::log() const {
     return read_file(log_path_);
 }
 
