@@ -131,7 +131,7 @@ inline void check_admin_headers(const Reply& r) {
     CHECK(r.header("Cache-Control") == "no-store");
     CHECK(r.header("Content-Security-Policy") == "default-src 'self'; frame-ancestors 'none'");
     CHECK(r.header("X-Content-Type-Options") == "nosniff");
-    CHECK(r.header("Referrer-Policy") == "no-referrer");
+    CHECK(r.header("Referrer-Policy") == "same-origin");
 }
 
 }  // namespace tka::test
