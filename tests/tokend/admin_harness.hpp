@@ -131,8 +131,6 @@ inline void check_admin_headers(const Reply& r) {
     CHECK(r.header("Cache-Control") == "no-store");
     CHECK(r.header("Content-Security-Policy") == "default-src 'self'; frame-ancestors 'none'");
     CHECK(r.header("X-Content-Type-Options") == "nosniff");
-    // Not "no-referrer": with it browsers send "Origin: null" on the dashboard's own form
-    // posts, which the Origin check must refuse (tests/browser signs in through Chromium).
     CHECK(r.header("Referrer-Policy") == "same-origin");
 }
 
