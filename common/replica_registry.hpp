@@ -15,9 +15,9 @@ namespace tka {
 
 struct ReplicaStatus {
     std::string replica_id;
-    std::int64_t heartbeat_ms = 0;     // Redis server time (unix ms) of its last heartbeat
+    std::int64_t heartbeat_ms = 0;      // Redis server time (unix ms) of its last heartbeat
     std::int64_t heartbeat_age_ms = 0;  // Redis server now - heartbeat_ms (>= 0)
-    std::string applied_id;            // last stream id applied ("" if never reported)
+    std::string applied_id;             // last stream id applied ("" if never reported)
     // Events in the stream after applied_id, counted up to kLagCountLimit (nullopt when
     // applied_id is empty or no longer in the stream).
     std::optional<std::int64_t> lag_events;

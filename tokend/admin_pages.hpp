@@ -71,8 +71,7 @@ std::string keys_page(const Frame& frame, const Organization& org,
                       const std::vector<SecretKeyInfo>& keys);
 
 // After POST /orgs/ORG/keys succeeded: #new-key-id, code#new-secret-key, button#copy-secret.
-std::string key_created_page(const Frame& frame, const Organization& org,
-                             const NewSecretKey& key);
+std::string key_created_page(const Frame& frame, const Organization& org, const NewSecretKey& key);
 
 // GET /orgs/ORG/tokens[?email=E]: form#filter (GET) with input[name=email]; table#tokens,
 // one tr[data-token-id=ID] per token (e-mail, user id, status, created, expires,
@@ -88,8 +87,8 @@ std::string brokers_page(const Frame& frame, const ReplicaRegistry& registry);
 
 // The usage page's data: per counter, samples taken at a fixed interval (oldest first).
 struct UsageSeries {
-    std::string name;     // "Tokens created", "Refreshes", "Failures: bad_secret_key", …
-    std::string id;       // stable id for the chart element, [a-z0-9_-]
+    std::string name;  // "Tokens created", "Refreshes", "Failures: bad_secret_key", …
+    std::string id;    // stable id for the chart element, [a-z0-9_-]
     std::vector<std::uint64_t> per_interval;  // events counted in each interval
     std::uint64_t total = 0;                  // since tokend started
 };
