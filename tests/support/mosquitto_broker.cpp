@@ -138,14 +138,6 @@ std::vector<std::pair<std::string, std::string>> environment_plugin_opts() {
     return out;
 }
 
-bool has_sanitizer_report(const std::string& log) {
-    return log.find("ERROR: AddressSanitizer") != std::string::npos ||
-           log.find("ERROR: LeakSanitizer") != std::string::npos ||
-           log.find("WARNING: ThreadSanitizer") != std::string::npos ||
-           log.find("FATAL: ThreadSanitizer") != std::string::npos ||
-           log.find("runtime error:") != std::string::npos;
-}
-
 }  // namespace
 
 MosquittoBroker::MosquittoBroker(BrokerConfig config) : config_(std::move(config)) {

@@ -343,4 +343,12 @@ std::string PipedProcess::log() const {
     return read_file(log_path_);
 }
 
+bool has_sanitizer_report(const std::string& log) {
+    return log.find("ERROR: AddressSanitizer") != std::string::npos ||
+           log.find("ERROR: LeakSanitizer") != std::string::npos ||
+           log.find("WARNING: ThreadSanitizer") != std::string::npos ||
+           log.find("FATAL: ThreadSanitizer") != std::string::npos ||
+           log.find("runtime error:") != std::string::npos;
+}
+
 }  // namespace tka::test

@@ -31,6 +31,10 @@ RunResult run(const std::vector<std::string>& argv, const std::string& stdin_tex
               const std::map<std::string, std::string>& env = {},
               std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
+// Whether a child's log holds a report of AddressSanitizer, LeakSanitizer,
+// ThreadSanitizer or UndefinedBehaviorSanitizer (the builds the tests run under).
+bool has_sanitizer_report(const std::string& log);
+
 // A long-running child. stdout+stderr go to `log_path`. The destructor sends SIGTERM,
 // waits up to 5 s, then SIGKILL.
 class Process {

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <exception>
 #include <map>
 #include <memory>
 #include <optional>
@@ -58,6 +59,18 @@ class Tokend {
             FAIL("tokend did not start:\n" << process_->log());
         }
     }
+
+    // Stops tokend and fails the test when its log holds a sanitizer report (tokend runs
+    // under ASan+UBSan, or TSan in the ThreadSanitizer run, like the tests).
+    ~Tokend() {
+        process_->stop();
+        const std::string text = process_->log();
+        if (std::uncaught_exceptions() == 0 && has_sanitizer_report(text)) {
+            FAIL_CHECK("tokend reported a sanitizer error:\n" << text);
+        }
+    }
+    Tokend(const Tokend&) = delete;
+    Tokend& operator=(const Tokend&) = delete;
 
     int port() const { return port_; }
     Process& process() { return *process_; }
