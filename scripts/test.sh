@@ -16,8 +16,9 @@
 #   tests             every test with ctest in build/test, including the package test,
 #                     which installs the packages built above, uses and purges them
 #                     (skipped when not root)
-#   ThreadSanitizer tests  the plugin unit tests and the e2e suite on Debian's broker with
-#                     the plugin's defaults (the "e2e:" run) with ctest in build/tsan
+#   ThreadSanitizer tests  the plugin unit tests, the e2e suite on Debian's broker with
+#                     the plugin's defaults (the "e2e:" run) and tokend's admin API and
+#                     dashboard tests, with ctest in build/tsan
 # Exit status: a failing build's, else ctest's, else the ThreadSanitizer tests', else the
 # fuzzing step's, or 1 when only the formatting check failed. Works from any directory, on
 # a fresh clone, as root or not, without a terminal.
@@ -142,13 +143,16 @@ step "tests (ctest -j$jobs)" \
 # The plugin's threads (broker thread, lookup worker, event consumer, replica sync) under
 # ThreadSanitizer: its unit tests and the e2e suite on Debian's broker with the plugin's
 # defaults; the broker is started with the TSan runtime preloaded (tests/e2e/CMakeLists.txt).
-# A report fails the test: a unit test exits 66, a report in the broker log fails the e2e
-# case. The cache-off run and the compatibility legs run under ASan only (docs/testing.md).
+# Also tokend's admin listener (its own workers, sessions shared with the event loop, the
+# sign-in throttle, the usage sampler): the admin API and dashboard tests, whose tokend is
+# the TSan build. A report fails the test: a unit test exits 66, a report in the broker's
+# or tokend's log fails the case. The cache-off run and the compatibility legs run under
+# ASan only (docs/testing.md).
 tsan_status=0
-step "ThreadSanitizer tests (plugin unit + e2e, ctest -j$jobs)" \
+step "ThreadSanitizer tests (plugin unit + e2e + tokend admin, ctest -j$jobs)" \
   env TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=0:second_deadlock_stack=1}" \
   ctest --test-dir "$tsan" --output-on-failure --timeout 300 -j"$jobs" \
-  -R '^(plugin unit|e2e):' </dev/null || tsan_status=$?
+  -R '^(plugin unit|e2e):|^tokend:(admin API|dashboard pages):' </dev/null || tsan_status=$?
 
 echo "=== test.sh: total: $(($(date +%s) - started)) s" >&2
 if [ "$ctest_status" -ne 0 ]; then
