@@ -253,6 +253,19 @@ std::optional<std::string> base64url_decode(std::string_view text) {
     return out;
 }
 
+int hex_digit_value(char c) {
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
 std::string hex(std::string_view bytes) {
     std::string out;
     out.reserve(bytes.size() * 2);

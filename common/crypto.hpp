@@ -38,6 +38,9 @@ std::string base64url(std::string_view bytes);
 // or nullopt for anything else.
 std::optional<std::string> base64url_decode(std::string_view text);
 
+// The value of one hex digit (either case), or -1 for any other character.
+int hex_digit_value(char c);
+
 // Lowercase hex of arbitrary bytes.
 std::string hex(std::string_view bytes);
 

@@ -11,6 +11,8 @@
 #include <climits>
 #include <stdexcept>
 
+#include "common/crypto.hpp"
+
 namespace tka {
 namespace {
 
@@ -40,16 +42,6 @@ bool is_hex(char c) {
     return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-int hex_value(char c) {
-    if (is_digit(c)) {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    return c - 'A' + 10;
-}
-
 std::string percent_decode(std::string_view s, std::string_view field) {
     std::string out;
     out.reserve(s.size());
@@ -58,10 +50,12 @@ std::string percent_decode(std::string_view s, std::string_view field) {
             out.push_back(s[i]);
             continue;
         }
-        if (i + 2 >= s.size() || !is_hex(s[i + 1]) || !is_hex(s[i + 2])) {
+        const int hi = i + 2 < s.size() ? crypto::hex_digit_value(s[i + 1]) : -1;
+        const int lo = i + 2 < s.size() ? crypto::hex_digit_value(s[i + 2]) : -1;
+        if (hi < 0 || lo < 0) {
             fail("invalid percent-encoding in the " + std::string(field));
         }
-        out.push_back(static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));
+        out.push_back(static_cast<char>(hi * 16 + lo));
         i += 2;
     }
     return out;

@@ -17,27 +17,14 @@ static_assert(kMaxCacheEntries <= ReplicaIndex::kMaxSlots);
 // hashed through a heap buffer.
 constexpr std::size_t kTagBuffer = 32 + 128;
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 template <std::size_t N>
 bool parse_hex_into(std::string_view hex, std::array<std::uint8_t, N>& out) {
     if (hex.size() != 2 * N) {
         return false;
     }
     for (std::size_t i = 0; i < N; ++i) {
-        const int hi = hex_value(hex[2 * i]);
-        const int lo = hex_value(hex[2 * i + 1]);
+        const int hi = crypto::hex_digit_value(hex[2 * i]);
+        const int lo = crypto::hex_digit_value(hex[2 * i + 1]);
         if (hi < 0 || lo < 0) {
             return false;
         }

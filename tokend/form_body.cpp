@@ -1,22 +1,10 @@
 // The form and query-string parser (see form_body.hpp).
 #include "tokend/form_body.hpp"
+#include "common/crypto.hpp"
 
 namespace tka::tokend {
 
 namespace {
-
-int hex_digit(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
 
 // Percent-decoding with '+' as space; nullopt for a broken escape.
 std::optional<std::string> decode(std::string_view s) {
@@ -30,8 +18,8 @@ std::optional<std::string> decode(std::string_view s) {
             if (i + 2 >= s.size()) {
                 return std::nullopt;
             }
-            const int hi = hex_digit(s[i + 1]);
-            const int lo = hex_digit(s[i + 2]);
+            const int hi = crypto::hex_digit_value(s[i + 1]);
+            const int lo = crypto::hex_digit_value(s[i + 2]);
             if (hi < 0 || lo < 0) {
                 return std::nullopt;
             }

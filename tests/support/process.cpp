@@ -19,6 +19,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 #include "tests/support/temp_dir.hpp"
 
@@ -77,6 +78,21 @@ int decode_status(int status) {
     return -1;
 }
 
+// posix_spawnp with `actions` (destroyed here), the test's environment plus `env`.
+pid_t spawn_with(std::vector<std::string> argv, posix_spawn_file_actions_t& actions,
+                 const std::map<std::string, std::string>& env) {
+    auto envs = merged_env(env);
+    auto c_env = c_strings(envs);
+    auto c_argv = c_strings(argv);
+    pid_t pid = -1;
+    const int rc = posix_spawnp(&pid, c_argv[0], &actions, nullptr, c_argv.data(), c_env.data());
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) {
+        throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(rc));
+    }
+    return pid;
+}
+
 // posix_spawnp with stdin/stdout/stderr redirected to the given paths.
 pid_t spawn(std::vector<std::string> argv, const std::string& in_path, const std::string& out_path,
             const std::string& err_path, const std::map<std::string, std::string>& env) {
@@ -91,16 +107,7 @@ pid_t spawn(std::vector<std::string> argv, const std::string& in_path, const std
         posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(),
                                          O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
     }
-    auto envs = merged_env(env);
-    auto c_env = c_strings(envs);
-    auto c_argv = c_strings(argv);
-    pid_t pid = -1;
-    const int rc = posix_spawnp(&pid, c_argv[0], &actions, nullptr, c_argv.data(), c_env.data());
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) {
-        throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(rc));
-    }
-    return pid;
+    return spawn_with(std::move(argv), actions, env);
 }
 
 // posix_spawnp with stdin and stdout on `io_fd` and stderr appended to err_path.
@@ -112,16 +119,7 @@ pid_t spawn_piped(std::vector<std::string> argv, int io_fd, const std::string& e
     posix_spawn_file_actions_adddup2(&actions, io_fd, 1);
     posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(),
                                      O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
-    auto envs = merged_env(env);
-    auto c_env = c_strings(envs);
-    auto c_argv = c_strings(argv);
-    pid_t pid = -1;
-    const int rc = posix_spawnp(&pid, c_argv[0], &actions, nullptr, c_argv.data(), c_env.data());
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) {
-        throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(rc));
-    }
-    return pid;
+    return spawn_with(std::move(argv), actions, env);
 }
 
 // Waits for pid up to `timeout`; returns the raw status or nullopt if still running.
