@@ -4,7 +4,7 @@
 //
 //   scrypt$<log2 N>$<r>$<p>$<salt, base64url>$<hash, base64url>
 //
-// Defaults: N = 2^15, r = 8, p = 1 (32 MiB of memory, tens of ms of CPU per check), 16
+// Defaults: N = 2^15, r = 8, p = 1 (32 MiB of memory, about 0.1-0.2 s of CPU per check), 16
 // random salt bytes, 32 hash bytes. Verification recomputes with the stored parameters
 // and compares in constant time.
 #pragma once
