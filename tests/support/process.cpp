@@ -122,6 +122,21 @@ pid_t spawn_piped(std::vector<std::string> argv, int io_fd, const std::string& e
     return spawn_with(std::move(argv), actions, env);
 }
 
+// Whether child `pid` still runs; records its raw status in `status` once it has exited
+// (and then answers false without asking again).
+bool still_running(pid_t pid, std::optional<int>& status) {
+    if (status) {
+        return false;
+    }
+    int raw = 0;
+    const pid_t r = ::waitpid(pid, &raw, WNOHANG);
+    if (r == pid) {
+        status = raw;
+        return false;
+    }
+    return r == 0;
+}
+
 // Waits for pid up to `timeout`; returns the raw status or nullopt if still running.
 std::optional<int> wait_for(pid_t pid, std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -203,16 +218,7 @@ Process::~Process() {
 }
 
 bool Process::running() {
-    if (status_) {
-        return false;
-    }
-    int status = 0;
-    const pid_t r = ::waitpid(pid_, &status, WNOHANG);
-    if (r == pid_) {
-        status_ = status;
-        return false;
-    }
-    return r == 0;
+    return still_running(pid_, status_);
 }
 
 int Process::stop(int sig, std::chrono::milliseconds timeout) {
@@ -259,16 +265,7 @@ PipedProcess::~PipedProcess() {
 }
 
 bool PipedProcess::running() {
-    if (status_) {
-        return false;
-    }
-    int status = 0;
-    const pid_t r = ::waitpid(pid_, &status, WNOHANG);
-    if (r == pid_) {
-        status_ = status;
-        return false;
-    }
-    return r == 0;
+    return still_running(pid_, status_);
 }
 
 bool PipedProcess::write_line(const std::string& line) {
